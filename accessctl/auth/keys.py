@@ -1,0 +1,132 @@
+"""Signing keys: the local dev key, and the JWKS the server trusts (from a file, a URL, or the dev key)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt import PyJWK
+from jwt.exceptions import PyJWKError
+
+from accessctl.errors import InvalidSetting, Unauthenticated
+from accessctl.settings import Settings
+
+JWKS_MIN_REFRESH_S = 30.0
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class DevSigningKey:
+    """An ES256 key kept under ./var for development: `accessctl token issue` signs with it."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    kid: str
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> DevSigningKey:
+        if path.exists():
+            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+                raise InvalidSetting("ACCESSCTL_DEV_KEY_PATH", f"{path} is not an EC private key")
+            key = loaded
+        else:
+            key = ec.generate_private_key(ec.SECP256R1())
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
+        der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return cls(private_key=key, kid="dev-" + _b64url(hashlib.sha256(der).digest())[:16])
+
+    def public_jwk(self) -> dict[str, Any]:
+        numbers = self.private_key.public_key().public_numbers()
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": _b64url(numbers.x.to_bytes(32, "big")),
+            "y": _b64url(numbers.y.to_bytes(32, "big")),
+            "kid": self.kid,
+            "alg": "ES256",
+            "use": "sig",
+        }
+
+
+@dataclass
+class KeySet:
+    """The public keys the server trusts, by kid; a URL-backed set refreshes itself on an unknown kid."""
+
+    keys: dict[str, PyJWK]
+    url: str | None = None
+    fetched_at: float = 0.0
+    _client: httpx.AsyncClient | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_jwks(cls, document: dict[str, Any], url: str | None = None) -> KeySet:
+        keys: dict[str, PyJWK] = {}
+        for raw in document.get("keys", []):
+            kid = raw.get("kid")
+            if not kid or raw.get("kty") not in {"RSA", "EC"}:
+                continue
+            try:
+                keys[kid] = PyJWK(raw)
+            except PyJWKError:
+                continue
+        return cls(keys=keys, url=url, fetched_at=time.monotonic())
+
+    async def key_for(self, kid: str) -> PyJWK:
+        key = self.keys.get(kid)
+        if key is None and self.url and time.monotonic() - self.fetched_at >= JWKS_MIN_REFRESH_S:
+            await self.refresh()
+            key = self.keys.get(kid)
+        if key is None:
+            raise Unauthenticated("token signed with an unknown key", field="kid")
+        return key
+
+    async def refresh(self) -> None:
+        if not self.url:
+            return
+        self.fetched_at = time.monotonic()
+        client = self._client or httpx.AsyncClient(timeout=5.0)
+        self._client = client
+        try:
+            response = await client.get(self.url)
+            response.raise_for_status()
+            fresh = KeySet.from_jwks(response.json(), self.url)
+        except (httpx.HTTPError, ValueError):
+            return  # keep the keys we have; an unknown kid is still refused
+        self.keys = fresh.keys
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+async def load_key_set(settings: Settings) -> KeySet:
+    """The trusted keys: a JWKS file, else a JWKS URL, else the local dev key."""
+    if settings.jwks_file is not None:
+        try:
+            document = json.loads(settings.jwks_file.read_text())
+        except (OSError, ValueError) as exc:
+            raise InvalidSetting("ACCESSCTL_JWKS_FILE", f"cannot read a JWKS: {exc}") from None
+        return KeySet.from_jwks(document)
+    if settings.jwks_url:
+        key_set = KeySet(keys={}, url=settings.jwks_url)
+        await key_set.refresh()
+        return key_set
+    dev = DevSigningKey.load_or_create(settings.signing_key_path)
+    return KeySet.from_jwks({"keys": [dev.public_jwk()]})

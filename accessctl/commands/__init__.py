@@ -1,0 +1,1 @@
+"""Subcommands of `accessctl` that belong to no single area."""

@@ -1,0 +1,1 @@
+"""Patient context pushed by clinical systems: care relations and patient blocks."""

@@ -1,0 +1,1 @@
+"""The organisation tree, the service catalogue, users and their employments."""

@@ -1,0 +1,1 @@
+"""Role documents: schema, validation, compilation to Casbin, versions and assignments."""

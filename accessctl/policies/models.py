@@ -1,0 +1,48 @@
+"""Tables for roles and role assignments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accessctl.db import Base, utcnow
+
+ASSIGNMENT_SOURCES = ("hr", "manual")
+
+
+class Role(Base):
+    """A role as its approved document defines it; the document itself lives in a policy version."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    may_break_glass: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RoleAssignment(Base):
+    """User x role x unit over [valid_from, valid_to); from HR rules or granted by hand with an approver."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        CheckConstraint(f"source IN {ASSIGNMENT_SOURCES!r}", name="source"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
+        CheckConstraint(
+            "source <> 'manual' OR (approver IS NOT NULL AND valid_to IS NOT NULL)", name="manual_needs_approver"
+        ),
+        Index("ix_role_assignments_user_unit", "user_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    role_id: Mapped[str] = mapped_column(ForeignKey("roles.id"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(16))
+    approver: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

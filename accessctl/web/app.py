@@ -1,0 +1,71 @@
+"""The Litestar app factory: `create_app(Settings.from_env())`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from accessctl import __version__
+from accessctl.auth import TokenVerifier, load_key_set
+from accessctl.db import Database
+from accessctl.migrate import head_revision
+from accessctl.settings import Settings
+from accessctl.web.auth import PUBLIC_PATHS, BearerAuthentication
+from accessctl.web.dependencies import provide_db_session
+from accessctl.web.directory import DirectoryController
+from accessctl.web.errors import EXCEPTION_HANDLERS
+from accessctl.web.health import live, ready
+from accessctl.web.metrics import RequestMetrics, metrics
+from accessctl.web.wellknown import authzen_configuration
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Litestar:
+    """Build the app. Pass `database` to share an engine (tests); otherwise the app owns one."""
+    owns_database = database is None
+    db = database or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        keys = await load_key_set(settings)
+        app.state.verifier = TokenVerifier(
+            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s
+        )
+        try:
+            yield
+        finally:
+            await keys.close()
+            if owns_database:
+                await db.dispose()
+
+    state: dict[str, Any] = {"settings": settings, "database": db, "migration_head": head_revision()}
+    return Litestar(
+        route_handlers=[live, ready, authzen_configuration, metrics, DirectoryController],
+        dependencies={"db_session": Provide(provide_db_session)},
+        middleware=[RequestMetrics, DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State(state),
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="accessctl",
+            version=__version__,
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        logging_config=None,
+        debug=False,
+    )
+
+
+logging.getLogger("accessctl").addHandler(logging.NullHandler())

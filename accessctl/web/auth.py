@@ -1,0 +1,40 @@
+"""Bearer-token authentication for every route but health, metrics, schema and well-known; scope guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from accessctl.auth import Principal, TokenVerifier
+from accessctl.errors import Forbidden, Unauthenticated
+
+PUBLIC_PATHS = ["^/health/", "^/metrics", "^/schema", "^/\\.well-known/"]
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    """Turns `Authorization: Bearer <jwt>` into a Principal on `request.user`."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("a bearer token is required", field="authorization")
+        verifier: TokenVerifier = connection.app.state.verifier
+        principal = await verifier.verify(token.strip())
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def requires(scope: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard that lets through only callers whose token carries `scope`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = connection.user
+        if not isinstance(principal, Principal) or not principal.has(scope):
+            raise Forbidden(f"this call needs the {scope} scope", field="scope")
+
+    guard.__name__ = f"requires_{scope.replace(':', '_').replace('-', '_')}"
+    return guard
