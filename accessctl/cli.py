@@ -36,12 +36,13 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 def _register() -> None:
+    from accessctl.audit.cli import audit
     from accessctl.commands.db import db
     from accessctl.commands.serve import serve
     from accessctl.commands.token import token
     from accessctl.demo.cli import demo
 
-    for command in (serve, db, token, demo):
+    for command in (serve, db, token, demo, audit):
         main.add_command(command)
 
 

@@ -60,6 +60,13 @@ class Settings:
     dev_key_path: Path | None = None
     log_level: str = "INFO"
     db_pool_size: int = 10
+    policies_dir: Path = Path("policies")
+    # How often each process polls the change log besides PostgreSQL NOTIFY; 0 turns following off (tests).
+    change_poll_seconds: float = 0.5
+    audit_signing_key_path: Path | None = None
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: int = 10
+    audit_retention_days: int = 3650
 
     @property
     def signing_key_path(self) -> Path:
@@ -94,6 +101,8 @@ def _parse(key: str, type_name: object, raw: str) -> object:
     try:
         if kind == "int":
             return int(raw)
+        if kind == "float":
+            return float(raw)
         if kind.startswith("Path"):
             return Path(raw) if raw else None
         if kind == "Secret":

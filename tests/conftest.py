@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from accessctl import migrate
 from accessctl.db import Database, make_engine
+from accessctl.migrate import PROJECT_ROOT
 from accessctl.settings import Secret, Settings
 from tests.databases import fresh_database
 
@@ -71,4 +72,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path,
         database_url=Secret(database_url),
         dev_key_path=tmp_path / "dev-key.pem",
+        change_poll_seconds=0,
+        policies_dir=PROJECT_ROOT / "policies",
     )

@@ -18,8 +18,12 @@ from accessctl import __version__
 from accessctl.auth import TokenVerifier, load_key_set
 from accessctl.db import Database
 from accessctl.migrate import head_revision
+from accessctl.pdp import DecisionPoint
+from accessctl.pdp.policy_source import working_documents
 from accessctl.settings import Settings
 from accessctl.web.auth import PUBLIC_PATHS, BearerAuthentication
+from accessctl.web.authzen import AuthZenController
+from accessctl.web.context import CareRelationController, PatientBlockController
 from accessctl.web.dependencies import provide_db_session
 from accessctl.web.directory import DirectoryController
 from accessctl.web.errors import EXCEPTION_HANDLERS
@@ -36,19 +40,34 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         keys = await load_key_set(settings)
+        point = DecisionPoint(
+            db, working_documents(settings.policies_dir), poll_seconds=settings.change_poll_seconds or 0.5
+        )
+        await point.start(follow=settings.change_poll_seconds > 0)
+        app.state.decision_point = point
         app.state.verifier = TokenVerifier(
             keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s
         )
         try:
             yield
         finally:
+            await point.close()
             await keys.close()
             if owns_database:
                 await db.dispose()
 
     state: dict[str, Any] = {"settings": settings, "database": db, "migration_head": head_revision()}
     return Litestar(
-        route_handlers=[live, ready, authzen_configuration, metrics, DirectoryController],
+        route_handlers=[
+            live,
+            ready,
+            authzen_configuration,
+            metrics,
+            DirectoryController,
+            CareRelationController,
+            PatientBlockController,
+            AuthZenController,
+        ],
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[RequestMetrics, DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,

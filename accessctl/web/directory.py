@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -17,17 +17,23 @@ from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cu
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size, 1 to 1000")]
 
 
-def _after(cursor: str | None) -> str | None:
+def after_cursor(cursor: str | None) -> str | None:
     position = decode_cursor(cursor)
     if position is not None and not isinstance(position, str):
         raise InvalidInput("cursor is not one this service issued", field="cursor")
     return position
 
 
-_V = TypeVar("_V", OrganisationView, UnitView, UserView)
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
 
 
-def _page(items: list[_V], limit: int) -> Page[_V]:
+_I = TypeVar("_I", bound=_HasId)
+
+
+def next_page(items: list[_I], limit: int) -> Page[_I]:
+    """The page of at most `limit` items, given up to limit + 1 rows; the extra row says there is more."""
     more = len(items) > limit
     items = items[:limit]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
@@ -48,9 +54,9 @@ class DirectoryController(Controller):
     ) -> Page[OrganisationView]:
         """Organisations, ordered by id."""
         rows = await DirectoryReader(db_session).organisations(
-            kind=kind, after=_after(cursor), limit=check_limit(limit) + 1
+            kind=kind, after=after_cursor(cursor), limit=check_limit(limit) + 1
         )
-        return _page(rows, limit)
+        return next_page(rows, limit)
 
     @get("/organisations/{organisation_id:str}")
     async def get_organisation(self, db_session: DbSession, organisation_id: FromPath[str]) -> OrganisationView:
@@ -71,10 +77,10 @@ class DirectoryController(Controller):
             organisation=organisation,
             parent=parent,
             service=service,
-            after=_after(cursor),
+            after=after_cursor(cursor),
             limit=check_limit(limit) + 1,
         )
-        return _page(rows, limit)
+        return next_page(rows, limit)
 
     @get("/units/{unit_id:str}")
     async def get_unit(self, db_session: DbSession, unit_id: FromPath[str]) -> UnitView:
@@ -94,9 +100,13 @@ class DirectoryController(Controller):
         if status is not None and status not in USER_STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(USER_STATUSES)}", field="status")
         rows = await DirectoryReader(db_session).users(
-            organisation=organisation, unit=unit, status=status, after=_after(cursor), limit=check_limit(limit) + 1
+            organisation=organisation,
+            unit=unit,
+            status=status,
+            after=after_cursor(cursor),
+            limit=check_limit(limit) + 1,
         )
-        return _page(rows, limit)
+        return next_page(rows, limit)
 
     @get("/users/{user_id:str}")
     async def get_user(self, db_session: DbSession, user_id: FromPath[str]) -> UserView:

@@ -80,6 +80,18 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")
+_AT = re.compile(r"^(.*) - at `\$\.?([^`]*)`$")
+
+
+def field_problem(message: str, path: str = "") -> tuple[str | None, str]:
+    """The dotted field path a msgspec message is about, and the message without its `- at` suffix."""
+    at = _AT.match(message)
+    if at:
+        message, path = at.group(1), ".".join(p for p in (path, at.group(2)) if p)
+    missing = _MISSING.search(message)
+    if missing:
+        path = ".".join(p for p in (path, missing.group(1)) if p)
+    return path or None, message
 
 
 def _first_problem(exc: ValidationException) -> tuple[str | None, str]:
@@ -88,13 +100,8 @@ def _first_problem(exc: ValidationException) -> tuple[str | None, str]:
     if not (isinstance(extra, list) and extra and isinstance(extra[0], dict)):
         return None, str(exc.detail)
     first = extra[0]
-    message = str(first.get("message", exc.detail))
     key = str(first.get("key") or "").removeprefix("$.")
-    parts = [] if key in {"", "data"} else [key]
-    missing = _MISSING.search(message)
-    if missing:
-        parts.append(missing.group(1))
-    field = ".".join(parts) or None
+    field, message = field_problem(str(first.get("message", exc.detail)), "" if key == "data" else key)
     return field, f"{field}: {message}" if field else message
 
 

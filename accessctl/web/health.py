@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from accessctl.db import Database
 from accessctl.migrate import current_revision
+from accessctl.pdp import DecisionPoint
 
 
 @get("/health/live", sync_to_thread=False, include_in_schema=True, tags=["health"])
@@ -35,4 +36,9 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     if current != head:
         reason = f"database schema at {current or 'none'}, migrations at {head}; run `accessctl db upgrade`"
         return Response({"status": "unavailable", "reason": reason}, status_code=503)
-    return Response({"status": "ok", "schema": current}, status_code=200)
+    point: DecisionPoint = state.decision_point
+    if not point.ready:
+        return Response(
+            {"status": "unavailable", "reason": f"decision engine not loaded: {point.load_error}"}, status_code=503
+        )
+    return Response({"status": "ok", "schema": current, "policy_version": point.engine.policy_version}, status_code=200)

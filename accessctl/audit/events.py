@@ -1,0 +1,68 @@
+"""The audit event as the domain sees it (FHIR AuditEvent / IHE BALP fields); no database in it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from accessctl.audit import actions
+from accessctl.errors import InvalidInput
+
+Outcome = Literal["permit", "deny"]
+OUTCOMES = ("permit", "deny")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One decision or one change: who did what to which patient's data, when, why, and with what result."""
+
+    action: str
+    occurred_at: datetime
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    # who
+    user_id: str | None = None
+    hpr_number: str | None = None
+    roles: tuple[str, ...] = ()
+    unit_id: str | None = None
+    organisation_id: str | None = None
+    # what, about whom
+    patient: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    data_action: str | None = None
+    # result and why
+    outcome: Outcome | None = None
+    reason: str | None = None
+    purpose_of_use: str | None = None
+    break_glass_grant_id: str | None = None
+    break_glass_reason_code: str | None = None
+    # where from, and what decided
+    client_system: str | None = None
+    workstation: str | None = None
+    policy_version: str | None = None
+    decision_id: uuid.UUID | None = None
+    detail: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None:
+            raise InvalidInput("occurred_at must be timezone-aware", field="occurred_at")
+        if self.action not in actions.ALL:
+            raise InvalidInput(f"unknown audit action {self.action!r}", field="action")
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            raise InvalidInput(f"outcome must be one of {OUTCOMES}", field="outcome")
+        if self.action in actions.DECISIONS and self.decision_id is not None and self.decision_id != self.id:
+            raise InvalidInput("a decision's event id must equal its decision id", field="decision_id")
+
+
+@dataclass(frozen=True)
+class ChainedEvent:
+    """An event as stored: its place in a writer's chain, the hash that links it, and when it was recorded."""
+
+    event: AuditEvent
+    chain_id: uuid.UUID
+    seq: int
+    prev_hash: str
+    hash: str
+    recorded_at: datetime

@@ -1,0 +1,126 @@
+"""Rows in and out of the audit tables: the insert-only statements and the mapping to domain objects."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from accessctl.audit.chain import normalise_detail
+from accessctl.audit.events import AuditEvent, ChainedEvent
+from accessctl.audit.models import AuditCheckpointRow, AuditEventRow
+from accessctl.audit.signing import Checkpoint
+
+EVENTS: Table = AuditEventRow.__table__  # type: ignore[assignment]  # a declarative class maps a Table
+CHECKPOINTS: Table = AuditCheckpointRow.__table__  # type: ignore[assignment]  # likewise
+
+
+def event_row(chained: ChainedEvent) -> dict[str, Any]:
+    event = chained.event
+    return {
+        "id": event.id,
+        "occurred_at": event.occurred_at,
+        "chain_id": chained.chain_id,
+        "seq": chained.seq,
+        "prev_hash": chained.prev_hash,
+        "hash": chained.hash,
+        "recorded_at": chained.recorded_at,
+        "action": event.action,
+        "user_id": event.user_id,
+        "hpr_number": event.hpr_number,
+        "roles": list(event.roles),
+        "unit_id": event.unit_id,
+        "organisation_id": event.organisation_id,
+        "patient": event.patient,
+        "resource_type": event.resource_type,
+        "resource_id": event.resource_id,
+        "data_action": event.data_action,
+        "outcome": event.outcome,
+        "reason": event.reason,
+        "purpose_of_use": event.purpose_of_use,
+        "break_glass_grant_id": event.break_glass_grant_id,
+        "break_glass_reason_code": event.break_glass_reason_code,
+        "client_system": event.client_system,
+        "workstation": event.workstation,
+        "policy_version": event.policy_version,
+        "decision_id": event.decision_id,
+        "detail": normalise_detail(event.detail),
+    }
+
+
+def chained_from_row(row: RowMapping) -> ChainedEvent:
+    """A stored row as the domain sees it; builds the event without re-validating old records."""
+    event = object.__new__(AuditEvent)
+    fields = {
+        "action": row["action"],
+        "occurred_at": row["occurred_at"],
+        "id": row["id"],
+        "user_id": row["user_id"],
+        "hpr_number": row["hpr_number"],
+        "roles": tuple(row["roles"] or ()),
+        "unit_id": row["unit_id"],
+        "organisation_id": row["organisation_id"],
+        "patient": row["patient"],
+        "resource_type": row["resource_type"],
+        "resource_id": row["resource_id"],
+        "data_action": row["data_action"],
+        "outcome": row["outcome"],
+        "reason": row["reason"],
+        "purpose_of_use": row["purpose_of_use"],
+        "break_glass_grant_id": row["break_glass_grant_id"],
+        "break_glass_reason_code": row["break_glass_reason_code"],
+        "client_system": row["client_system"],
+        "workstation": row["workstation"],
+        "policy_version": row["policy_version"],
+        "decision_id": row["decision_id"],
+        "detail": row["detail"],
+    }
+    for name, value in fields.items():
+        object.__setattr__(event, name, value)
+    return ChainedEvent(
+        event=event,
+        chain_id=row["chain_id"],
+        seq=row["seq"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+        recorded_at=row["recorded_at"],
+    )
+
+
+def checkpoint_row(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {
+        "chain_id": checkpoint.chain_id,
+        "seq": checkpoint.seq,
+        "hash": checkpoint.hash,
+        "signed_at": checkpoint.signed_at,
+        "signature": checkpoint.signature,
+        "key_id": checkpoint.key_id,
+    }
+
+
+def checkpoint_from_row(row: RowMapping) -> Checkpoint:
+    return Checkpoint(**{name: row[name] for name in ("chain_id", "seq", "hash", "signed_at", "signature", "key_id")})
+
+
+async def append(conn: AsyncConnection, batch: Sequence[ChainedEvent], checkpoint: Checkpoint | None) -> None:
+    """Insert a batch (one executemany) and its checkpoint, in the caller's transaction."""
+    if batch:
+        await conn.execute(insert(EVENTS), [event_row(chained) for chained in batch])
+    if checkpoint is not None:
+        await conn.execute(insert(CHECKPOINTS), [checkpoint_row(checkpoint)])
+
+
+async def chain_head(conn: AsyncConnection, chain_id: uuid.UUID) -> tuple[int, str] | None:
+    """The (seq, hash) of the chain's last stored record, or None for an empty chain."""
+    query = select(EVENTS.c.seq, EVENTS.c.hash).where(EVENTS.c.chain_id == chain_id)
+    row = (await conn.execute(query.order_by(EVENTS.c.seq.desc()).limit(1))).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+async def last_checkpoint_seq(conn: AsyncConnection, chain_id: uuid.UUID) -> int:
+    query = select(CHECKPOINTS.c.seq).where(CHECKPOINTS.c.chain_id == chain_id)
+    row = (await conn.execute(query.order_by(CHECKPOINTS.c.seq.desc()).limit(1))).first()
+    return 0 if row is None else int(row.seq)

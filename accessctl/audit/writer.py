@@ -1,0 +1,200 @@
+"""The group-commit audit writer: `await record(event)` returns only once the event's row is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from accessctl.audit import store
+from accessctl.audit.chain import GENESIS_HASH, link
+from accessctl.audit.events import AuditEvent, ChainedEvent
+from accessctl.audit.partitions import PartitionMaker
+from accessctl.audit.signing import Checkpoint, CheckpointSigner
+from accessctl.db import utcnow
+from accessctl.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    events: Sequence[AuditEvent]
+    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass
+class _ChainState:
+    seq: int = 0
+    hash: str = GENESIS_HASH
+    checkpointed_seq: int = 0
+    checkpointed_at: float = field(default_factory=time.monotonic)
+
+
+class AuditWriter:
+    """One chain per writer: a single flusher task drains the queue, links, inserts and commits each batch.
+
+    Semantics: `record`/`record_many` return after COMMIT of the batch holding the events; if the store fails,
+    every waiter of that batch gets `StoreUnavailable` (fail closed) and the chain does not advance. The queue is
+    bounded, so callers wait when the store is slow; nothing is dropped. A caller that gives up waiting (timeout,
+    cancellation) does not withdraw its event: it is still written. After a failed commit the writer re-reads its
+    chain head before the next batch, in case the commit did reach the database.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        signer: CheckpointSigner,
+        *,
+        checkpoint_every: int = 1000,
+        checkpoint_seconds: float = 10.0,
+        max_batch: int = 500,
+        queue_size: int = 10_000,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.signer = signer
+        self.chain_id = uuid.uuid4()
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
+        self.max_batch = max_batch
+        self.clock = clock
+        self.partitions = PartitionMaker(engine)
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue(maxsize=queue_size)
+        self._state = _ChainState()
+        self._resync = False
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The (seq, hash) of the last committed record of this writer's chain."""
+        return self._state.seq, self._state.hash
+
+    async def start(self) -> None:
+        if self._flusher is not None:
+            raise RuntimeError("audit writer already started")
+        try:
+            await self.partitions.ensure_ahead(self.clock())
+        except Exception as exc:
+            raise StoreUnavailable("audit store unavailable: could not prepare partitions") from exc
+        self._flusher = asyncio.create_task(self._run(), name=f"audit-writer-{self.chain_id}")
+
+    async def close(self) -> None:
+        """Write what is queued, sign the chain's tail, and stop."""
+        if self._flusher is None or self._closing:
+            return
+        self._closing = True
+        await self._queue.put(None)
+        await self._flusher
+
+    async def record(self, event: AuditEvent) -> None:
+        await self.record_many((event,))
+
+    async def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """Record the events in one transaction, in order; returns once they are committed."""
+        if self._flusher is None or self._closing or self._flusher.done():
+            raise StoreUnavailable("audit writer is not running")
+        if not events:
+            return
+        pending = _Pending(tuple(events))
+        await self._queue.put(pending)
+        # Shielded: a caller that stops waiting must not cancel the future the flusher will resolve.
+        await asyncio.shield(pending.done)
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._next(wait=self._until_checkpoint_due())
+            batch = [] if first is None else [first]
+            size = len(first.events) if first is not None else 0
+            while size < self.max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is not None:  # None only wakes the flusher for close()
+                    batch.append(item)
+                    size += len(item.events)
+            stopping = self._closing and self._queue.empty()
+            # An empty batch means the checkpoint interval ran out while idle, or we are closing: sign the tail.
+            await self._flush(batch, sign_tail=stopping or not batch)
+            if stopping:
+                return
+
+    async def _next(self, wait: float | None) -> _Pending | None:
+        """The next queued item, or None when `wait` seconds pass first."""
+        try:
+            async with asyncio.timeout(wait):
+                return await self._queue.get()
+        except TimeoutError:
+            return None
+
+    def _until_checkpoint_due(self) -> float | None:
+        if self._state.seq == self._state.checkpointed_seq:
+            return None
+        return max(0.0, self._state.checkpointed_at + self.checkpoint_seconds - time.monotonic())
+
+    async def _flush(self, batch: list[_Pending], *, sign_tail: bool) -> None:
+        events = [event for pending in batch for event in pending.events]
+        if not events and self._state.seq == self._state.checkpointed_seq and not self._resync:
+            return
+        try:
+            await self._commit(events, sign_tail=sign_tail)
+        except Exception as exc:
+            self._resync = True
+            log.exception("audit batch of %d event(s) failed; answering StoreUnavailable", len(events))
+            error = StoreUnavailable("audit store unavailable: the audit record was not committed")
+            error.__cause__ = exc
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(error)
+                    pending.done.exception()  # retrieved here, so an abandoned waiter logs no warning
+            return
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_result(None)
+
+    async def _commit(self, events: list[AuditEvent], *, sign_tail: bool) -> None:
+        if self._resync:
+            await self._reread_head()
+        await self.partitions.ensure(event.occurred_at for event in events)
+        state = self._state
+        recorded_at = self.clock()
+        linked: list[ChainedEvent] = []
+        seq, prev = state.seq, state.hash
+        for event in events:
+            seq += 1
+            chained = link(event, chain_id=self.chain_id, seq=seq, prev_hash=prev, recorded_at=recorded_at)
+            linked.append(chained)
+            prev = chained.hash
+        checkpoint = self._checkpoint_for(seq, prev, recorded_at, sign_tail=sign_tail)
+        async with self.engine.begin() as conn:
+            await store.append(conn, linked, checkpoint)
+        # Only now, with the COMMIT done, does the chain move on.
+        state.seq, state.hash = seq, prev
+        if checkpoint is not None:
+            state.checkpointed_seq, state.checkpointed_at = checkpoint.seq, time.monotonic()
+
+    def _checkpoint_for(self, seq: int, digest: str, now: datetime, *, sign_tail: bool) -> Checkpoint | None:
+        state = self._state
+        if seq == state.checkpointed_seq:
+            return None
+        due = (
+            sign_tail
+            or seq - state.checkpointed_seq >= self.checkpoint_every
+            or time.monotonic() - state.checkpointed_at >= self.checkpoint_seconds
+        )
+        return self.signer.sign(self.chain_id, seq, digest, now) if due else None
+
+    async def _reread_head(self) -> None:
+        async with self.engine.connect() as conn:
+            head = await store.chain_head(conn, self.chain_id)
+            checkpointed = await store.last_checkpoint_seq(conn, self.chain_id)
+        seq, digest = head if head is not None else (0, GENESIS_HASH)
+        if (seq, digest) != (self._state.seq, self._state.hash):
+            log.warning("audit chain %s: a failed commit had reached the database (now at seq %d)", self.chain_id, seq)
+        self._state = _ChainState(seq=seq, hash=digest, checkpointed_seq=checkpointed)
+        self._resync = False

@@ -1,0 +1,10 @@
+"""The change log: every write that can change a decision is logged in its own transaction, so engines catch up.
+
+Writers call `log_change` inside the transaction that makes the change; on PostgreSQL that also sends a NOTIFY,
+which PostgreSQL delivers only when the transaction commits. Engines read the log from the last sequence they
+applied, so a lost notification (a reconnect) delays an update but never loses it.
+"""
+
+from accessctl.changes.log import CHANNEL, ChangeKind, ChangeRef, changes_since, latest_seq, log_change
+
+__all__ = ["CHANNEL", "ChangeKind", "ChangeRef", "changes_since", "latest_seq", "log_change"]

@@ -1,0 +1,176 @@
+"""The live engine of this process, kept current from the change log (after writes, on NOTIFY, on a poll)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.changes import CHANNEL, ChangeRef, changes_since, latest_seq
+from accessctl.context.models import CareRelation, PatientBlock
+from accessctl.db import Database
+from accessctl.directory.models import Organisation
+from accessctl.engine import AccessRequest, CompiledPolicy, Decision, Engine
+from accessctl.errors import StoreUnavailable
+from accessctl.pdp.loader import (
+    block_facts,
+    care_relation_facts,
+    load_snapshot,
+    load_unit,
+    load_user,
+    organisation_facts,
+)
+
+log = logging.getLogger("accessctl.pdp")
+
+PolicyLoader = Callable[[AsyncSession], Awaitable[CompiledPolicy]]
+
+
+class DecisionPoint:
+    """Holds the engine; `catch_up()` applies every logged change not yet applied, in order."""
+
+    def __init__(self, database: Database, load_policy: PolicyLoader, *, poll_seconds: float = 0.5) -> None:
+        self._database = database
+        self._load_policy = load_policy
+        self._poll_seconds = poll_seconds
+        self._engine: Engine | None = None
+        self._applied = 0
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._follower: asyncio.Task[None] | None = None
+        self._listener: Any = None
+        self.load_error: str | None = "not started"
+
+    @property
+    def ready(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise StoreUnavailable(f"the decision engine is not loaded ({self.load_error})")
+        return self._engine
+
+    @property
+    def applied_seq(self) -> int:
+        return self._applied
+
+    def decide(self, request: AccessRequest, now: datetime | None = None) -> Decision:
+        return self.engine.decide(request, now)
+
+    async def start(self, *, follow: bool = True) -> None:
+        """Build the engine from the database, then follow the change log in the background.
+
+        A database that cannot be read yet (down, not migrated) does not stop the process: readiness reports it,
+        decisions answer 503, and the follower keeps trying.
+        """
+        await self._try_rebuild()
+        if follow:
+            self._follower = asyncio.create_task(self._follow(), name="accessctl-change-follower")
+
+    async def _try_rebuild(self) -> None:
+        try:
+            await self.rebuild()
+        except (SQLAlchemyError, OSError) as exc:
+            self.load_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            log.warning("decision engine not loaded: %s", self.load_error)
+
+    async def rebuild(self) -> None:
+        """Load policy and facts whole and swap the engine in; the live one answers until then."""
+        async with self._lock, self._database.sessions() as session:
+            # The sequence is read first: changes logged while the snapshot loads are applied again, harmlessly.
+            seq = await latest_seq(session)
+            policy = await self._load_policy(session)
+            snapshot = await load_snapshot(session, datetime.now(UTC))
+            self._engine = Engine(policy, snapshot)
+            self._applied = seq
+            self.load_error = None
+
+    async def catch_up(self) -> int:
+        """Apply every change logged after the last one applied; returns the sequence now applied."""
+        if self._engine is None:
+            await self.rebuild()
+            return self._applied
+        async with self._lock, self._database.sessions() as session:
+            changes = await changes_since(session, self._applied)
+            for change in changes:
+                await self._apply(session, change)
+                self._applied = change.seq
+            return self._applied
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+        if self._listener is not None:
+            conn, raw = self._listener
+            with contextlib.suppress(Exception):
+                await raw.remove_listener(CHANNEL, self._on_notify)
+            await conn.close()
+
+    async def _apply(self, session: AsyncSession, change: ChangeRef) -> None:
+        engine = self.engine
+        if change.kind == "care_relation":
+            relation = await session.get(CareRelation, change.key, populate_existing=True)
+            if relation is None:
+                engine.remove_care_relation(change.key)
+            else:
+                engine.put_care_relation(care_relation_facts(relation))
+        elif change.kind == "patient_block":
+            block = await session.get(PatientBlock, change.key, populate_existing=True)
+            if block is None:
+                engine.remove_block(change.key)
+            else:
+                engine.put_block(block_facts(block))
+        elif change.kind == "user":
+            user, jobs, roles = await load_user(session, change.key)
+            engine.replace_user(change.key, user, jobs, roles)
+        elif change.kind == "organisation":
+            organisation = await session.get(Organisation, change.key, populate_existing=True)
+            if organisation is not None:
+                engine.put_organisation(organisation_facts(organisation))
+        elif change.kind == "unit":
+            unit = await load_unit(session, change.key)
+            if unit is not None:
+                engine.put_unit(unit)
+        elif change.kind == "policy":
+            self._engine = engine.with_policy(await self._load_policy(session))
+        else:
+            self._engine = engine.with_snapshot(await load_snapshot(session, datetime.now(UTC)))
+
+    async def _follow(self) -> None:
+        await self._listen()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+            self._wake.clear()
+            try:
+                if self._engine is None:
+                    await self._try_rebuild()
+                else:
+                    await self.catch_up()
+            except Exception:  # the follower must outlive a database hiccup; the next poll retries
+                log.exception("catching up with the change log failed; retrying")
+
+    async def _listen(self) -> None:
+        """On PostgreSQL, wake on NOTIFY instead of waiting for the next poll."""
+        if self._database.engine.dialect.name != "postgresql":
+            return
+        try:
+            conn = await self._database.engine.connect()
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.add_listener(CHANNEL, self._on_notify)
+            self._listener = (conn, raw)
+        except Exception:
+            log.exception("LISTEN failed; following the change log by polling only")
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()

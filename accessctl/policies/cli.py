@@ -1,0 +1,112 @@
+"""The `policies` command group: validate role documents, run their access tests, print their schema, export them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from accessctl.engine.types import AssignmentFacts, CompiledPolicy
+from accessctl.errors import InvalidPolicy
+from accessctl.policies.access_report import coverage_text, failure_text, report_json, summary_line
+from accessctl.policies.access_tests import run_access_tests
+from accessctl.policies.casbin_export import write_export
+from accessctl.policies.compile import load_policy
+from accessctl.policies.documents import role_document_schema_text
+from accessctl.policies.validate import validate_policy_dir
+
+DEFAULT_POLICY_DIR = "policies"
+DEFAULT_TESTS_SUBDIR = "tests"
+
+# Loads the role assignments valid at a moment (from the database, in the real command), given the policy.
+AssignmentLoader = Callable[[CompiledPolicy, datetime], Iterable[AssignmentFacts]]
+
+
+@click.group("policies")
+def policies() -> None:
+    """Role documents: validate them, run their access tests, print their schema, export them."""
+
+
+@policies.command("validate")
+@click.argument("directory", default=DEFAULT_POLICY_DIR, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as a JSON list, for scripts.")
+def validate_command(directory: Path, as_json: bool) -> None:
+    """Check every role document in DIRECTORY; exit 1 if anything is wrong."""
+    problems = validate_policy_dir(directory)
+    if as_json:
+        click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2, ensure_ascii=False))
+    else:
+        for problem in problems:
+            click.echo(f"{directory / problem.file}:{problem.line}: {problem.field}: {problem.message}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {directory}", err=True)
+        raise SystemExit(1)
+    if not as_json:
+        click.echo(f"{directory}: all role documents are valid")
+
+
+@policies.command("test")
+@click.argument("directory", default=DEFAULT_POLICY_DIR, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--tests",
+    "tests_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The access-test directory (default: DIRECTORY/tests).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON, for scripts.")
+@click.option("--coverage", "show_coverage", is_flag=True, help="List roles and reasons no case touches.")
+def test_command(directory: Path, tests_dir: Path | None, as_json: bool, show_coverage: bool) -> None:
+    """Decide every access test against the role documents in DIRECTORY; exit 1 on any failure or bad case."""
+    tests = tests_dir if tests_dir is not None else directory / DEFAULT_TESTS_SUBDIR
+    try:
+        report = run_access_tests(directory, tests)
+    except InvalidPolicy as exc:
+        for problem in exc.problems:
+            click.echo(f"{directory / problem.file}:{problem.line}: {problem.field}: {problem.message}", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) in {directory}; no access test was run", err=True)
+        raise SystemExit(1) from exc
+    if as_json:
+        click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+    else:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        for result in report.failures:
+            click.echo(failure_text(result))
+        if show_coverage:
+            click.echo(coverage_text(report))
+        click.echo(summary_line(report))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@policies.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of a role document (committed as policies/role-document.schema.json)."""
+    click.echo(role_document_schema_text(), nl=False)
+
+
+def export_command(load_assignments: AssignmentLoader) -> click.Command:
+    """The `export` command, given how to load assignments (the lead wires the database loader in)."""
+
+    @click.command("export")
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--policy-dir", default=DEFAULT_POLICY_DIR, type=click.Path(file_okay=False, path_type=Path))
+    def export(out_dir: Path, policy_dir: Path) -> None:
+        """Write model.conf and policy.csv for stock Casbin into OUT."""
+        try:
+            policy = load_policy(policy_dir)
+        except InvalidPolicy as exc:
+            for problem in exc.problems:
+                click.echo(
+                    f"{policy_dir / problem.file}:{problem.line}: {problem.field}: {problem.message}",
+                    err=True,
+                )
+            raise SystemExit(1) from exc
+        now = datetime.now(UTC)
+        model_path, policy_path = write_export(out_dir, policy, load_assignments(policy, now), now)
+        click.echo(f"wrote {model_path} and {policy_path} (policy {policy.version})")
+
+    return export

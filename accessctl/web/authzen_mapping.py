@@ -1,0 +1,94 @@
+"""Between AuthZEN shapes and the engine's AccessRequest and Decision."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from accessctl.engine import AccessRequest, Decision
+from accessctl.errors import InvalidInput
+from accessctl.identifiers import is_valid_national_id
+from accessctl.web.authzen_schemas import (
+    EvaluationItem,
+    EvaluationRequest,
+    EvaluationResponse,
+    EvaluationsRequest,
+)
+
+_Part = TypeVar("_Part")
+
+
+def _text(properties: dict[str, Any], name: str, field: str) -> str | None:
+    value = properties.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{field} must be a non-empty string", field=field)
+    return value
+
+
+def access_request(evaluation: EvaluationRequest, prefix: str = "") -> AccessRequest:
+    """The engine's request; properties that decide are type-checked and named when wrong."""
+    subject, resource = evaluation.subject.properties, evaluation.resource.properties
+    patient = _text(resource, "patient", f"{prefix}resource.properties.patient")
+    if patient is not None and not is_valid_national_id(patient):
+        raise InvalidInput(
+            "patient must be an 11-digit national identity number with valid check digits",
+            field=f"{prefix}resource.properties.patient",
+        )
+    categories = resource.get("categories", [])
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise InvalidInput("categories must be a list of strings", field=f"{prefix}resource.properties.categories")
+    return AccessRequest(
+        user_id=evaluation.subject.id,
+        unit_id=_text(subject, "unit", f"{prefix}subject.properties.unit"),
+        action=evaluation.action.name,
+        resource_type=evaluation.resource.type,
+        resource_id=evaluation.resource.id,
+        patient=patient,
+        resource_unit=_text(resource, "unit", f"{prefix}resource.properties.unit"),
+        service=_text(resource, "service", f"{prefix}resource.properties.service"),
+        confidentiality=_text(resource, "confidentiality", f"{prefix}resource.properties.confidentiality"),
+        categories=frozenset(categories),
+        purpose_of_use=_text(subject, "purpose_of_use", f"{prefix}subject.properties.purpose_of_use"),
+    )
+
+
+def merged(batch: EvaluationsRequest, item: EvaluationItem, index: int) -> EvaluationRequest:
+    """One evaluation of a batch: the item's own parts, else the request's top-level defaults."""
+    context = {**(batch.context or {}), **(item.context or {})}
+    return EvaluationRequest(
+        subject=_required(item.subject or batch.subject, "subject", index),
+        action=_required(item.action or batch.action, "action", index),
+        resource=_required(item.resource or batch.resource, "resource", index),
+        context=context,
+    )
+
+
+def _required(value: _Part | None, name: str, index: int) -> _Part:
+    if value is None:
+        raise InvalidInput(
+            f"evaluations[{index}] has no {name} and the request gives no default", field=f"evaluations[{index}].{name}"
+        )
+    return value
+
+
+def response(decision: Decision, decision_id: uuid.UUID) -> EvaluationResponse:
+    context: dict[str, Any] = {
+        "decision_id": str(decision_id),
+        "policy_version": decision.policy_version,
+        "reason": decision.reason,
+    }
+    if decision.roles:
+        context["roles"] = list(decision.roles)
+    if decision.obligations:
+        context["obligations"] = list(decision.obligations)
+    if decision.grant_id:
+        context["break_glass_grant"] = decision.grant_id
+    if decision.break_glass is not None and decision.break_glass.available:
+        context["break_glass"] = {
+            "available": True,
+            "reasons": list(decision.break_glass.reasons),
+            "max_minutes": decision.break_glass.max_minutes,
+        }
+    return EvaluationResponse(decision=decision.allowed, context=context)

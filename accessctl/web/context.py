@@ -1,0 +1,228 @@
+"""Patient context API for clinical systems (scope context:write): care relations and patient blocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, delete, get, post, put
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.context.models import CareRelation, PatientBlock
+from accessctl.context.service import ItemProblem, PatientContext
+from accessctl.context.specs import CareRelationSpec, PatientBlockSpec
+from accessctl.errors import InvalidInput
+from accessctl.web.auth import requires
+from accessctl.web.dependencies import DbSession
+from accessctl.web.directory import Limit, after_cursor, next_page
+from accessctl.web.errors import field_problem
+from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit
+
+MAX_BULK = 5000
+
+
+class CareRelationIn(msgspec.Struct):
+    patient: str
+    kind: str
+    valid_from: datetime
+    valid_to: datetime | None = None
+    user: str | None = None
+    unit: str | None = None
+
+    def spec(self) -> CareRelationSpec:
+        return CareRelationSpec(self.patient, self.kind, self.valid_from, self.valid_to, self.user, self.unit)
+
+
+class CareRelationItem(CareRelationIn):
+    id: str = ""
+
+
+class CareRelationOut(msgspec.Struct):
+    id: str
+    patient: str
+    user: str | None
+    unit: str | None
+    kind: str
+    valid_from: datetime
+    valid_to: datetime | None
+
+    @classmethod
+    def of(cls, row: CareRelation) -> CareRelationOut:
+        return cls(row.id, row.patient, row.user_id, row.unit_id, row.kind, row.valid_from, row.valid_to)
+
+
+class PatientBlockIn(msgspec.Struct):
+    patient: str
+    reason: str
+    valid_from: datetime
+    valid_to: datetime | None = None
+    user: str | None = None
+    unit: str | None = None
+    category: str | None = None
+
+    def spec(self) -> PatientBlockSpec:
+        return PatientBlockSpec(
+            self.patient, self.reason, self.valid_from, self.valid_to, self.user, self.unit, self.category
+        )
+
+
+class PatientBlockOut(msgspec.Struct):
+    id: str
+    patient: str
+    user: str | None
+    unit: str | None
+    category: str | None
+    reason: str
+    valid_from: datetime
+    valid_to: datetime | None
+
+    @classmethod
+    def of(cls, row: PatientBlock) -> PatientBlockOut:
+        return cls(
+            row.id, row.patient, row.user_id, row.unit_id, row.category, row.reason, row.valid_from, row.valid_to
+        )
+
+
+class BulkCareRelations(msgspec.Struct):
+    relations: list[dict[str, Any]]
+
+
+class BulkResult(msgspec.Struct):
+    applied: int
+    rejected: list[ItemProblem]
+
+
+async def _committed(session: AsyncSession, state: State) -> None:
+    """Commit, then let this process's engine catch up before the caller hears it is done."""
+    await session.commit()
+    await state.decision_point.catch_up()
+
+
+def _saved(body: Any, created: bool) -> Response[Any]:
+    return Response(body, status_code=201 if created else 200)
+
+
+def _items(raw: list[dict[str, Any]]) -> tuple[list[tuple[str, CareRelationSpec]], list[ItemProblem]]:
+    """Decode each record on its own, so one malformed record does not sink the others."""
+    good: list[tuple[str, CareRelationSpec]] = []
+    bad: list[ItemProblem] = []
+    for index, record in enumerate(raw):
+        try:
+            item = msgspec.convert(record, CareRelationItem)
+        except msgspec.ValidationError as exc:
+            field, message = field_problem(str(exc), f"relations[{index}]")
+            bad.append(ItemProblem(index, str(record.get("id", "")), field, message))
+            continue
+        if not item.id:
+            bad.append(ItemProblem(index, "", f"relations[{index}].id", "id is required"))
+            continue
+        good.append((item.id, item.spec()))
+    return good, bad
+
+
+class CareRelationController(Controller):
+    path = "/v1/care-relations"
+    guards = [requires("context:write")]
+    tags = ["patient context"]
+
+    @put("/{relation_id:str}", status_code=200)
+    async def put_relation(
+        self, db_session: DbSession, state: State, relation_id: FromPath[str], data: JSONBody[CareRelationIn]
+    ) -> Response[CareRelationOut]:
+        """Create or replace a care relation under the caller's id (201 when created)."""
+        service = PatientContext(db_session)
+        created = await service.put_care_relation(relation_id, data.spec())
+        row = await service.get_care_relation(relation_id)
+        body = CareRelationOut.of(row)
+        await _committed(db_session, state)
+        return _saved(body, created)
+
+    @delete("/{relation_id:str}", status_code=204)
+    async def delete_relation(self, db_session: DbSession, state: State, relation_id: FromPath[str]) -> None:
+        await PatientContext(db_session).delete("care_relation", relation_id)
+        await _committed(db_session, state)
+
+    @get("/{relation_id:str}")
+    async def get_relation(self, db_session: DbSession, relation_id: FromPath[str]) -> CareRelationOut:
+        return CareRelationOut.of(await PatientContext(db_session).get_care_relation(relation_id))
+
+    @get("/")
+    async def list_relations(
+        self,
+        db_session: DbSession,
+        patient: FromQuery[str | None] = None,
+        user: FromQuery[str | None] = None,
+        unit: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[CareRelationOut]:
+        rows = await PatientContext(db_session).rows(
+            CareRelation,
+            patient=patient,
+            user=user,
+            unit=unit,
+            after=after_cursor(cursor),
+            limit=check_limit(limit) + 1,
+        )
+        return next_page([CareRelationOut.of(r) for r in rows], limit)
+
+    @post("/bulk", status_code=200)
+    async def bulk(self, db_session: DbSession, state: State, data: JSONBody[BulkCareRelations]) -> BulkResult:
+        """A unit's admission list: each record applies on its own; bad ones are returned, naming the field."""
+        if len(data.relations) > MAX_BULK:
+            raise InvalidInput(f"at most {MAX_BULK} relations in one request", field="relations")
+        good, rejected = _items(data.relations)
+        problems = await PatientContext(db_session).put_care_relations(good)
+        await _committed(db_session, state)
+        rejected += problems
+        rejected.sort(key=lambda p: p.index)
+        return BulkResult(applied=len(good) - len(problems), rejected=rejected)
+
+
+class PatientBlockController(Controller):
+    path = "/v1/patient-blocks"
+    guards = [requires("context:write")]
+    tags = ["patient context"]
+
+    @put("/{block_id:str}", status_code=200)
+    async def put_block(
+        self, db_session: DbSession, state: State, block_id: FromPath[str], data: JSONBody[PatientBlockIn]
+    ) -> Response[PatientBlockOut]:
+        """Create or replace a block against a named user, a unit, or a category (201 when created)."""
+        service = PatientContext(db_session)
+        created = await service.put_patient_block(block_id, data.spec())
+        body = PatientBlockOut.of(await service.get_patient_block(block_id))
+        await _committed(db_session, state)
+        return _saved(body, created)
+
+    @delete("/{block_id:str}", status_code=204)
+    async def delete_block(self, db_session: DbSession, state: State, block_id: FromPath[str]) -> None:
+        await PatientContext(db_session).delete("patient_block", block_id)
+        await _committed(db_session, state)
+
+    @get("/{block_id:str}")
+    async def get_block(self, db_session: DbSession, block_id: FromPath[str]) -> PatientBlockOut:
+        return PatientBlockOut.of(await PatientContext(db_session).get_patient_block(block_id))
+
+    @get("/")
+    async def list_blocks(
+        self,
+        db_session: DbSession,
+        patient: FromQuery[str | None] = None,
+        user: FromQuery[str | None] = None,
+        unit: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[PatientBlockOut]:
+        rows = await PatientContext(db_session).rows(
+            PatientBlock,
+            patient=patient,
+            user=user,
+            unit=unit,
+            after=after_cursor(cursor),
+            limit=check_limit(limit) + 1,
+        )
+        return next_page([PatientBlockOut.of(r) for r in rows], limit)

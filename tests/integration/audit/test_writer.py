@@ -1,0 +1,157 @@
+"""The group-commit writer: acknowledged means committed, batches share a transaction, failures fail closed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from accessctl.audit.chain import GENESIS_HASH
+from accessctl.audit.signing import CheckpointSigner
+from accessctl.audit.store import CHECKPOINTS, EVENTS
+from accessctl.audit.verify import verify_log
+from accessctl.audit.writer import AuditWriter
+from accessctl.errors import StoreUnavailable
+from tests.integration.audit.helpers import decision
+
+
+async def _rows(engine: AsyncEngine) -> list[Any]:
+    async with engine.connect() as conn:
+        return list(await conn.execute(select(EVENTS).order_by(EVENTS.c.chain_id, EVENTS.c.seq)))
+
+
+async def _checkpoint_seqs(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(CHECKPOINTS.c.seq).order_by(CHECKPOINTS.c.seq))).scalars())
+
+
+async def test_record_returns_only_after_the_row_is_visible_to_another_connection(
+    writer: AuditWriter, audit_engine: AsyncEngine
+) -> None:
+    event = decision(1)
+    await writer.record(event)
+    rows = await _rows(audit_engine)
+    assert [(row.id, row.seq, row.prev_hash) for row in rows] == [(event.id, 1, GENESIS_HASH)]
+    assert rows[0].patient == event.patient and rows[0].roles == ["nurse", "ward-clerk"]
+
+
+async def test_concurrent_records_share_transactions_and_form_one_unbroken_chain(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    events = [decision(n) for n in range(64)]
+    await asyncio.gather(*(writer.record(e) for e in events))
+    rows = await _rows(audit_engine)
+    assert [row.seq for row in rows] == list(range(1, 65))
+    assert {row.id for row in rows} == {e.id for e in events}
+    assert all(row.prev_hash == before.hash for before, row in zip(rows, rows[1:], strict=False))
+    # One recorded_at per batch: 64 callers at once took far fewer than 64 transactions.
+    assert len({row.recorded_at for row in rows}) < 8
+    async with audit_engine.connect() as conn:
+        assert (await verify_log(conn, signer.public_keys())).ok
+
+
+async def test_record_many_keeps_the_order_given(writer: AuditWriter, audit_engine: AsyncEngine) -> None:
+    events = [decision(n) for n in range(5)]
+    await writer.record_many(events)
+    assert [row.id for row in await _rows(audit_engine)] == [e.id for e in events]
+
+
+async def test_failed_commit_fails_every_waiter_and_does_not_advance_the_chain(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await writer.record(decision(0))
+    head = writer.head
+
+    def refuse(_conn: Any) -> None:
+        raise ConnectionError("database went away")
+
+    event.listen(audit_engine.sync_engine, "commit", refuse)
+    try:
+        results = await asyncio.gather(*(writer.record(decision(n)) for n in range(1, 20)), return_exceptions=True)
+    finally:
+        event.remove(audit_engine.sync_engine, "commit", refuse)
+    assert results and all(isinstance(r, StoreUnavailable) for r in results)
+    assert writer.head == head
+    assert len(await _rows(audit_engine)) == 1
+
+    await writer.record(decision(99))
+    rows = await _rows(audit_engine)
+    assert [row.seq for row in rows] == [1, 2]
+    assert rows[1].prev_hash == rows[0].hash
+    async with audit_engine.connect() as conn:
+        assert (await verify_log(conn, signer.public_keys())).ok
+
+
+async def test_full_queue_makes_callers_wait_and_loses_nothing(
+    audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    writer = AuditWriter(audit_engine, signer, max_batch=3, queue_size=2)
+    await writer.start()
+    try:
+        events = [decision(n) for n in range(40)]
+        await asyncio.gather(*(writer.record(e) for e in events))
+    finally:
+        await writer.close()
+    rows = await _rows(audit_engine)
+    assert {row.id for row in rows} == {e.id for e in events}
+    assert [row.seq for row in rows] == list(range(1, 41))
+    assert len({row.recorded_at for row in rows}) >= 40 // 3  # batches never grew past max_batch
+
+
+async def test_close_commits_what_is_queued_and_signs_the_tail(
+    audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    writer = AuditWriter(audit_engine, signer, checkpoint_every=1000, checkpoint_seconds=60)
+    await writer.start()
+    pending = [asyncio.create_task(writer.record(decision(n))) for n in range(30)]
+    await asyncio.sleep(0)  # the callers have queued, nothing has been awaited
+    await writer.close()
+    await asyncio.gather(*pending)
+    assert len(await _rows(audit_engine)) == 30
+    assert await _checkpoint_seqs(audit_engine) == [30]
+    with pytest.raises(StoreUnavailable):
+        await writer.record(decision(31))
+
+
+async def test_checkpoint_is_written_in_the_batch_that_reaches_every_n_records(
+    writer: AuditWriter, audit_engine: AsyncEngine
+) -> None:
+    for n in range(25):
+        await writer.record(decision(n))
+    assert await _checkpoint_seqs(audit_engine) == [10, 20]
+
+
+async def test_idle_chain_is_signed_after_checkpoint_seconds(
+    audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    writer = AuditWriter(audit_engine, signer, checkpoint_every=1000, checkpoint_seconds=0.2)
+    await writer.start()
+    try:
+        await writer.record_many([decision(n) for n in range(3)])
+        assert await _checkpoint_seqs(audit_engine) == []
+        await asyncio.sleep(0.6)
+        assert await _checkpoint_seqs(audit_engine) == [3]
+    finally:
+        await writer.close()
+    assert await _checkpoint_seqs(audit_engine) == [3]  # nothing new to sign at close
+
+
+async def test_records_of_two_writers_form_two_chains(audit_engine: AsyncEngine, signer: CheckpointSigner) -> None:
+    first, second = AuditWriter(audit_engine, signer), AuditWriter(audit_engine, signer)
+    await first.start()
+    await second.start()
+    try:
+        await asyncio.gather(*(w.record(decision(n)) for n in range(10) for w in (first, second)))
+    finally:
+        await first.close()
+        await second.close()
+    async with audit_engine.connect() as conn:
+        per_chain = dict(
+            (await conn.execute(select(EVENTS.c.chain_id, func.max(EVENTS.c.seq)).group_by(EVENTS.c.chain_id))).all()
+        )
+        report = await verify_log(conn, signer.public_keys())
+    assert per_chain == {first.chain_id: 10, second.chain_id: 10}
+    assert report.ok and report.chains == 2 and report.records == 20
