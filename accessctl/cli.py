@@ -41,8 +41,9 @@ def _register() -> None:
     from accessctl.commands.serve import serve
     from accessctl.commands.token import token
     from accessctl.demo.cli import demo
+    from accessctl.policies.cli import policies
 
-    for command in (serve, db, token, demo, audit):
+    for command in (serve, db, token, demo, audit, policies):
         main.add_command(command)
 
 

@@ -69,3 +69,25 @@ class InvalidPolicy(AccessctlError):
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         super().__init__(f"{len(problems)} problem(s) in the role documents: {shown}{more}")
         self.problems = tuple(problems)
+
+
+class SelfApproval(Conflict):
+    """Four eyes: the author of a policy version (or the grantee of an assignment) may not approve it."""
+
+    code = "self_approval"
+
+
+class PolicyUnchanged(Conflict):
+    """The files are identical to the active policy version, so there is nothing to publish."""
+
+    code = "policy_unchanged"
+
+
+class AccessTestsFailed(AccessctlError):
+    """A policy version failed its access tests, so it was not activated; `failures` lists each failing case."""
+
+    code = "access_tests_failed"
+
+    def __init__(self, message: str, failures: Sequence[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.failures = tuple(failures)

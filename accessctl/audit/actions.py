@@ -9,6 +9,7 @@ BREAK_GLASS_ENDED = "break_glass.ended"
 BREAK_GLASS_REVIEWED = "break_glass.reviewed"
 POLICY_PUBLISHED = "policy.published"
 POLICY_APPROVED = "policy.approved"
+POLICY_ROLLED_BACK = "policy.rolled_back"
 ASSIGNMENT_CHANGED = "assignment.changed"
 HR_USER_CHANGED = "hr.user_changed"
 CONTEXT_CHANGED = "context.changed"
@@ -25,6 +26,7 @@ ALL = frozenset(
         BREAK_GLASS_REVIEWED,
         POLICY_PUBLISHED,
         POLICY_APPROVED,
+        POLICY_ROLLED_BACK,
         ASSIGNMENT_CHANGED,
         HR_USER_CHANGED,
         CONTEXT_CHANGED,

@@ -83,7 +83,9 @@ def main() -> None:
     events = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
     callers = int(sys.argv[3]) if len(sys.argv) > 3 else 64
     result = asyncio.run(bench_writer(url, events=events, callers=callers))
-    print(f"{result.events} events, {result.callers} callers, {result.seconds:.2f} s: {result.per_second:,.0f} events/s")
+    print(
+        f"{result.events} events, {result.callers} callers, {result.seconds:.2f} s: {result.per_second:,.0f} events/s"
+    )
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
-"""`accessctl audit`: verify the hash chains and signatures, purge by retention."""
+"""`accessctl audit`: verify the hash chains and signatures, export, purge by retention."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
+from accessctl.audit.export import events_between, write_fhir_bundle, write_syslog
 from accessctl.audit.retention import PurgeResult, purge_before, retention_cutoff
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.verify import Report, verify_log
@@ -31,7 +34,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 @click.group("audit")
 def audit() -> None:
-    """Audit log: verify the chains and signed checkpoints, purge by retention."""
+    """Audit log: verify the chains and signed checkpoints, export, purge by retention."""
 
 
 @audit.command("verify")
@@ -84,3 +87,33 @@ def purge_command(ctx: click.Context, before: datetime | None, actor: str | None
         f"purged {result.removed} record(s) of {result.chains} chain(s) before {result.before:%Y-%m-%d}"
         + (f"; purge record {result.event_id}" if result.event_id else "")
     )
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(["fhir", "syslog"]), required=True)
+@click.option("--from", "since", type=MOMENT, help="Events that occurred at or after this (UTC).")
+@click.option("--to", "until", type=MOMENT, help="Events that occurred before this (UTC).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.pass_context
+def export_command(
+    ctx: click.Context, fmt: str, since: datetime | None, until: datetime | None, out: Path | None
+) -> None:
+    """A FHIR R4 Bundle of AuditEvents (IHE BALP), or RFC 5424 syslog lines; streamed, never held whole."""
+    settings = _settings(ctx)
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        stream = out.open("w", encoding="utf-8") if out else sys.stdout
+        try:
+            async with database.engine.connect() as conn:
+                events = events_between(conn, _utc(since), _utc(until))
+                if fmt == "fhir":
+                    return await write_fhir_bundle(events, stream)
+                return await write_syslog(events, stream)
+        finally:
+            if out:
+                stream.close()
+            await database.dispose()
+
+    count = asyncio.run(run())
+    click.echo(f"exported {count} event(s) as {fmt}", err=True)

@@ -27,6 +27,7 @@ from accessctl.audit.partitions import PartitionMaker, existing_partitions, mont
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.store import EVENTS
 from accessctl.db import utcnow
+from accessctl.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ async def purge_before(
     """Remove every record that occurred before the month of `before` begins (whole months only)."""
     cutoff = month_of(before)
     now = clock()
+    if cutoff > month_of(now):
+        # The current month holds the purge's own record (and, on PostgreSQL, its partition must stay).
+        raise InvalidInput("retention can only remove months that have ended", field="before")
     await PartitionMaker(engine).ensure([now])
     async with engine.begin() as conn:
         chains = await _removed_per_chain(conn, cutoff)

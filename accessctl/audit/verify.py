@@ -42,7 +42,6 @@ class Report:
     checkpoints: int = 0
     purged: int = 0
     unsigned: int = 0
-    signed_up_to: int = 0  # of the chain being walked
     problem: Problem | None = None
 
     @property
@@ -149,7 +148,7 @@ async def _verify_chain(
     report: Report,
 ) -> Problem | None:
     checkpoints = await _checkpoints(conn, chain_id)
-    report.signed_up_to = max(checkpoints, default=0)
+    signed_up_to = max(checkpoints, default=0)
     if window is not None:
         checkpoints = {seq: cp for seq, cp in checkpoints.items() if window[0] <= seq <= window[1]}
     query = select(EVENTS).where(EVENTS.c.chain_id == chain_id).order_by(EVENTS.c.seq)
@@ -187,6 +186,8 @@ async def _verify_chain(
             if problem is not None:
                 return Problem(chain_id, seq, event_id, problem)
         expected, prev_hash = seq + 1, chained.hash
+    if window is None:
+        report.unsigned += max(0, expected - 1 - signed_up_to)
     return _after_walk(chain_id, expected, checkpoints, keys, purges, missing, window is not None, report)
 
 
@@ -222,6 +223,4 @@ def _after_walk(
         return Problem(
             chain_id, expected, None, f"{missing} record(s) missing, but the signed purges account for {removed}"
         )
-    if not windowed:
-        report.unsigned += max(0, expected - 1 - report.signed_up_to)
     return None

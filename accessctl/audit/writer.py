@@ -19,6 +19,7 @@ from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
 from accessctl.db import utcnow
 from accessctl.errors import StoreUnavailable
+from accessctl.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,16 @@ class AuditWriter:
         self._resync = False
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
+
+    @classmethod
+    def from_settings(cls, engine: AsyncEngine, settings: Settings) -> AuditWriter:
+        """A writer with the configured signing key and checkpoint interval (not started)."""
+        return cls(
+            engine,
+            CheckpointSigner.from_settings(settings),
+            checkpoint_every=settings.audit_checkpoint_every,
+            checkpoint_seconds=settings.audit_checkpoint_seconds,
+        )
 
     @property
     def head(self) -> tuple[int, str]:

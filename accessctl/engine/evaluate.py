@@ -3,11 +3,12 @@
 `evaluate` is pure: it reads the indexes and returns the decision with the window [lo, hi) over which that
 decision stays true, built from the starts and ends of every fact it looked at (see `timeline`).
 
-Requests that name no patient are the Casbin layer only, so that stock Casbin on the exported policy gives
-the same answer (DESIGN §3): rules 1 and 2 decide, and a permit names the broadest scope of the granting
-roles. The scope is not tested against anything: with no patient there is no care relation or own record to
-look for, and the resource's unit is taken to be the acting unit (Casbin cannot see it, so neither may we),
-which every unit-based scope allows. A patient-bound resource type without a patient is `patient_required`.
+Requests that name no patient and no resource unit are the Casbin layer only, so that stock Casbin on the
+exported policy, which sees just (user, unit, resource type, action), gives the same answer (DESIGN §3): rules 1
+and 2 decide, and a permit names the broadest scope of the granting roles. A request that names where the data
+lives (a report of another unit) is also held to the unit-based scopes of rule 5: a unit-subtree report viewer
+does not see another subtree's reports by naming them. A patient-bound resource type without a patient is
+`patient_required`.
 
 For requests about a patient, a unit-based scope with no resource unit does not hold (fail closed).
 """
@@ -95,6 +96,8 @@ def evaluate(world: World, request: AccessRequest, now: datetime) -> Outcome:
         roles = tuple(r for r, _ in granting)
         if patient_bound:
             return Decision(False, Reason.PATIENT_REQUIRED, version, roles), lo, hi
+        if request.resource_unit is not None:
+            return _placed(world, request, granting, unit), lo, hi
         broadest = min((scopes[0] for _, scopes in granting), key=_RANK.__getitem__)
         return Decision(True, PERMIT_FOR_SCOPE[broadest], version, roles), lo, hi
 
@@ -149,6 +152,27 @@ def _patient_rules(
                 return Decision(True, Reason.PERMIT_BREAK_GLASS, version, roles_seen, grant_id=grant_id)
     # Rule 7: deny, and offer break-the-glass when a role held in the acting unit allows it.
     return Decision(False, denial, version, roles_seen, break_glass=_offer(world, held, denial))
+
+
+# Without a patient there is no care relation or own record to find: only these scopes can hold.
+_PLACE_SCOPES = frozenset({"any", "unit", "unit_subtree", "organisation"})
+
+
+def _placed(world: World, request: AccessRequest, granting: Granting, unit: str) -> Decision:
+    """Rule 5 for data that concerns no patient but lives in a named unit: only unit-based scopes can hold."""
+    d = world.directory
+    passed = [
+        (role_id, scope)
+        for role_id, scopes in granting
+        for scope in scopes
+        if scope in _PLACE_SCOPES
+        and _scope_holds(d, scope, unit, request.resource_unit, patient=None, national_id=None)
+    ]
+    version = world.roles.version
+    if not passed:
+        return Decision(False, Reason.OUTSIDE_SCOPE, version, tuple(r for r, _ in granting))
+    best = min((scope for _, scope in passed), key=_RANK.__getitem__)
+    return Decision(True, PERMIT_FOR_SCOPE[best], version, tuple(dict.fromkeys(r for r, _ in passed)))
 
 
 def _service_and_scope(

@@ -1,4 +1,4 @@
-"""Where the live policy comes from: the role documents on disk until a published version is active."""
+"""Where the live policy comes from: the active published version, or the documents on disk until one is approved."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.engine import CompiledPolicy
 from accessctl.pdp.runtime import PolicyLoader
 from accessctl.policies.compile import load_policy
+from accessctl.policies.versions import active_version, version_policy
 
 
 def working_documents(path: Path) -> PolicyLoader:
@@ -17,5 +18,26 @@ def working_documents(path: Path) -> PolicyLoader:
 
     async def load(_: AsyncSession) -> CompiledPolicy:
         return await asyncio.to_thread(load_policy, path)
+
+    return load
+
+
+async def active_policy(session: AsyncSession, *, fallback_dir: Path) -> CompiledPolicy:
+    """The active version's compiled rules (version `v<id>`); the documents in `fallback_dir` before any approval.
+
+    The fallback lets a fresh install answer before anyone has published; once a version was approved, the
+    working directory is never read again.
+    """
+    version = await active_version(session)
+    if version is None:
+        return await asyncio.to_thread(load_policy, fallback_dir)
+    return version_policy(version)
+
+
+def active_version_loader(fallback_dir: Path) -> PolicyLoader:
+    """The decision point's loader: `active_policy` with the server's policies directory as the fallback."""
+
+    async def load(session: AsyncSession) -> CompiledPolicy:
+        return await active_policy(session, fallback_dir=fallback_dir)
 
     return load

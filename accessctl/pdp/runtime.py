@@ -82,27 +82,41 @@ class DecisionPoint:
             log.warning("decision engine not loaded: %s", self.load_error)
 
     async def rebuild(self) -> None:
-        """Load policy and facts whole and swap the engine in; the live one answers until then."""
-        async with self._lock, self._database.sessions() as session:
+        """Load policy and facts whole and build the engine beside the live one, which answers until the swap."""
+        async with self._lock:
+            await self._rebuild_locked()
+
+    async def _rebuild_locked(self) -> None:
+        async with self._database.sessions() as session:
             # The sequence is read first: changes logged while the snapshot loads are applied again, harmlessly.
             seq = await latest_seq(session)
             policy = await self._load_policy(session)
             snapshot = await load_snapshot(session, datetime.now(UTC))
-            self._engine = Engine(policy, snapshot)
-            self._applied = seq
-            self.load_error = None
+        # Built in a thread: at the region's size this takes seconds, and decisions go on meanwhile.
+        self._engine = await asyncio.to_thread(Engine, policy, snapshot)
+        self._applied = seq
+        self.load_error = None
 
     async def catch_up(self) -> int:
-        """Apply every change logged after the last one applied; returns the sequence now applied."""
-        if self._engine is None:
-            await self.rebuild()
-            return self._applied
-        async with self._lock, self._database.sessions() as session:
-            changes = await changes_since(session, self._applied)
-            for change in changes:
-                await self._apply(session, change)
-                self._applied = change.seq
-            return self._applied
+        """Apply every change logged after the last one applied; returns the sequence now applied.
+
+        A new policy version or a full reload rebuilds the engine; other changes are applied one by one.
+        """
+        async with self._lock:
+            if self._engine is None:
+                await self._rebuild_locked()
+            while True:
+                async with self._database.sessions() as session:
+                    changes = await changes_since(session, self._applied)
+                    whole = next((c for c in changes if c.kind in {"policy", "reload"}), None)
+                    for change in changes:
+                        if change is whole:
+                            break
+                        await self._apply(session, change)
+                        self._applied = change.seq
+                if whole is None:
+                    return self._applied
+                await self._rebuild_locked()
 
     async def close(self) -> None:
         if self._follower is not None:
@@ -140,10 +154,8 @@ class DecisionPoint:
             unit = await load_unit(session, change.key)
             if unit is not None:
                 engine.put_unit(unit)
-        elif change.kind == "policy":
-            self._engine = engine.with_policy(await self._load_policy(session))
         else:
-            self._engine = engine.with_snapshot(await load_snapshot(session, datetime.now(UTC)))
+            raise AssertionError(f"{change.kind} changes rebuild the engine whole")
 
     async def _follow(self) -> None:
         await self._listen()

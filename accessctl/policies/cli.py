@@ -110,3 +110,78 @@ def export_command(load_assignments: AssignmentLoader) -> click.Command:
         click.echo(f"wrote {model_path} and {policy_path} (policy {policy.version})")
 
     return export
+
+
+# --- Published versions, impact diffs and the database-backed export (appended; see policies/versions.py). ---
+
+
+@policies.command("publish")
+@click.option("--author", required=True, help="Who publishes; someone else must approve.")
+@click.option("--note", default="", help="What changed and why, for the approver.")
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the server's.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new version as a JSON object.")
+@click.pass_context
+def publish_command(ctx: click.Context, author: str, note: str, policy_dir: Path | None, as_json: bool) -> None:
+    """Store the policy files as a new pending version and print its id."""
+    from accessctl.policies import version_commands
+
+    version_commands.run(ctx, as_json, version_commands.publish(author, note, policy_dir))
+
+
+@policies.command("approve")
+@click.argument("version")
+@click.option("--approver", required=True, help="Who approves; not the author.")
+@click.option("--json", "as_json", is_flag=True, help="Print the activated version as a JSON object.")
+@click.pass_context
+def approve_command(ctx: click.Context, version: str, approver: str, as_json: bool) -> None:
+    """Activate VERSION (e.g. v7) once its access tests pass; every engine reloads it."""
+    from accessctl.policies import version_commands
+
+    version_commands.run(ctx, as_json, version_commands.approve(version, approver))
+
+
+@policies.command("rollback")
+@click.argument("version")
+@click.option("--author", required=True, help="Who asks for the rollback; someone else must approve.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new version as a JSON object.")
+@click.pass_context
+def rollback_command(ctx: click.Context, version: str, author: str, as_json: bool) -> None:
+    """Publish a new pending version with exactly the files of VERSION."""
+    from accessctl.policies import version_commands
+
+    version_commands.run(ctx, as_json, version_commands.rollback(version, author))
+
+
+@policies.command("versions")
+@click.option("--json", "as_json", is_flag=True, help="Print the versions as a JSON list.")
+@click.pass_context
+def versions_command(ctx: click.Context, as_json: bool) -> None:
+    """List every published version, newest first."""
+    from accessctl.policies import version_commands
+
+    version_commands.run(ctx, as_json, version_commands.listing())
+
+
+@policies.command("diff")
+@click.option("--from", "from_name", default="active", show_default=True, help="active, working or a version.")
+@click.option("--to", "to_name", default="working", show_default=True, help="active, working or a version.")
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the server's.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as a JSON object.")
+@click.pass_context
+def diff_command(ctx: click.Context, from_name: str, to_name: str, policy_dir: Path | None, as_json: bool) -> None:
+    """Permissions each role gains and loses, and how many users gain or lose each permission."""
+    from accessctl.policies import version_commands
+
+    version_commands.run(ctx, as_json, version_commands.impact(from_name, to_name, policy_dir))
+
+
+@policies.command("export")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), help="Fallback before any approval.")
+@click.option("--json", "as_json", is_flag=True, help="Print the written paths as a JSON object.")
+@click.pass_context
+def export_db_command(ctx: click.Context, out_dir: Path, policy_dir: Path | None, as_json: bool) -> None:
+    """Write model.conf and policy.csv for stock Casbin: the active version and the assignments valid now."""
+    from accessctl.policies import version_commands
+
+    version_commands.run(ctx, as_json, version_commands.export(out_dir, policy_dir))

@@ -1,10 +1,10 @@
-"""Tables for roles and role assignments."""
+"""Tables for roles, role assignments and published policy versions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accessctl.db import Base, utcnow
@@ -45,4 +45,41 @@ class RoleAssignment(Base):
     valid_to: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(16))
     approver: Mapped[str | None] = mapped_column(String(200))
+    # Who granted a manual assignment (the caller), beside the approver who agreed to it.
+    granted_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+VERSION_STATUSES = ("pending", "active", "superseded", "rejected")
+
+
+class PolicyVersion(Base):
+    """One published set of policy files: exactly what was approved, so it can be re-compiled and rolled back to."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (
+        CheckConstraint(f"status IN {VERSION_STATUSES!r}", name="status"),
+        CheckConstraint("approved_by IS NULL OR approved_by <> author", name="four_eyes"),
+        # At most one active version, whatever races two approvals into the database.
+        Index(
+            "uq_policy_versions_active",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(71), index=True)
+    # Every policy file (catalogues, role documents, access tests) as a JSON object of path -> text.
+    source: Mapped[str] = mapped_column(Text)
+    # The compiled rules as JSON, so engines load a version without parsing YAML.
+    compiled: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    rollback_of: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]

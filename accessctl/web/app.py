@@ -19,7 +19,7 @@ from accessctl.auth import TokenVerifier, load_key_set
 from accessctl.db import Database
 from accessctl.migrate import head_revision
 from accessctl.pdp import DecisionPoint
-from accessctl.pdp.policy_source import working_documents
+from accessctl.pdp.policy_source import active_version_loader
 from accessctl.settings import Settings
 from accessctl.web.auth import PUBLIC_PATHS, BearerAuthentication
 from accessctl.web.authzen import AuthZenController
@@ -29,6 +29,8 @@ from accessctl.web.directory import DirectoryController
 from accessctl.web.errors import EXCEPTION_HANDLERS
 from accessctl.web.health import live, ready
 from accessctl.web.metrics import RequestMetrics, metrics
+from accessctl.web.policies import PolicyController
+from accessctl.web.role_assignments import RoleAssignmentController
 from accessctl.web.wellknown import authzen_configuration
 
 
@@ -41,7 +43,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         keys = await load_key_set(settings)
         point = DecisionPoint(
-            db, working_documents(settings.policies_dir), poll_seconds=settings.change_poll_seconds or 0.5
+            db, active_version_loader(settings.policies_dir), poll_seconds=settings.change_poll_seconds or 0.5
         )
         await point.start(follow=settings.change_poll_seconds > 0)
         app.state.decision_point = point
@@ -67,6 +69,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             CareRelationController,
             PatientBlockController,
             AuthZenController,
+            PolicyController,
+            RoleAssignmentController,
         ],
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[RequestMetrics, DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS)],

@@ -20,6 +20,8 @@ ERROR_STATUS: dict[type[errors.AccessctlError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.PreconditionFailed: 412,
+    errors.InvalidPolicy: 422,
+    errors.AccessTestsFailed: 422,
     errors.StoreUnavailable: 503,
     errors.InvalidSetting: 500,
 }

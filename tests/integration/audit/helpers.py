@@ -43,24 +43,17 @@ def decision(n: int = 0, *, at: datetime | None = None, **overrides: Any) -> Aud
     return AuditEvent(**fields)
 
 
-async def tamper(engine: AsyncEngine, *statements: str, **params: Any) -> None:
+async def tamper(engine: AsyncEngine, sql: str, params: dict[str, Any] | list[dict[str, Any]] | None = None) -> None:
     """Run SQL with the append-only triggers out of the way, as an attacker with database access could."""
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SET LOCAL session_replication_role = replica"))  # triggers do not fire
-            for sql in statements:
-                await conn.execute(text(sql), params)
+            await conn.execute(text(sql), params)
             return
         for table in guards.TABLES:
             await conn.execute(text(f"DROP TRIGGER {table}_no_update"))
             await conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
-        for sql in statements:
-            await conn.execute(text(sql), params)
+        await conn.execute(text(sql), params)
         for table in guards.TABLES:
             await conn.execute(text(guards.sqlite_update_trigger(table)))
             await conn.execute(text(guards.sqlite_delete_trigger(table)))
-
-
-def uuid_param(engine: AsyncEngine, value: uuid.UUID) -> str:
-    """A uuid as the database stores it (SQLite: 32 hex digits, no hyphens)."""
-    return value.hex if engine.dialect.name == "sqlite" else str(value)

@@ -24,8 +24,10 @@ async def test_writer_creates_the_month_partitions_its_events_need(
     async with audit_engine.connect() as conn:
         months = await existing_partitions(conn)
         where = await conn.execute(text("SELECT tableoid::regclass::text, occurred_at FROM audit_events"))
-        placed = {name: at for name, at in where}
-        kind = (await conn.execute(text("SELECT relkind::text FROM pg_class WHERE relname = 'audit_events'"))).scalar_one()
+        placed = dict(where.tuples().all())
+        kind = (
+            await conn.execute(text("SELECT relkind::text FROM pg_class WHERE relname = 'audit_events'"))
+        ).scalar_one()
     assert kind == "p"
     assert months[datetime(2027, 3, 1, tzinfo=UTC)] == "audit_events_y2027m03"
     assert datetime(2026, 11, 1, tzinfo=UTC) in months

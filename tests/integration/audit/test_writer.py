@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
@@ -46,7 +47,7 @@ async def test_concurrent_records_share_transactions_and_form_one_unbroken_chain
     rows = await _rows(audit_engine)
     assert [row.seq for row in rows] == list(range(1, 65))
     assert {row.id for row in rows} == {e.id for e in events}
-    assert all(row.prev_hash == before.hash for before, row in zip(rows, rows[1:], strict=False))
+    assert all(row.prev_hash == before.hash for before, row in itertools.pairwise(rows))
     # One recorded_at per batch: 64 callers at once took far fewer than 64 transactions.
     assert len({row.recorded_at for row in rows}) < 8
     async with audit_engine.connect() as conn:

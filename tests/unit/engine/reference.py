@@ -6,6 +6,7 @@ The engine must agree with it on every request (hypothesis checks); where they d
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from accessctl.engine import (
     ADDRESS_CATEGORIES,
@@ -86,6 +87,8 @@ def reference_decide(
     if request.patient is None:
         if policy.resource_types[request.resource_type].patient_bound:
             return deny("patient_required", sorted(granting))
+        if request.resource_unit is not None:
+            return _placed(world, request, granting, acting[0].organisation_id, version)
         all_scopes = {s for scopes in granting.values() for s in scopes}
         best = next(s for s in BROADEST_FIRST if s in all_scopes)
         return Decision(True, f"permit_{best}", version, tuple(sorted(granting)))
@@ -186,3 +189,32 @@ def reference_decide(
     if denial in OPENED_BY_BREAK_GLASS and glass:
         offer = BreakGlassOffer(True, break_glass_reasons, max(r.break_glass_max_minutes for r in glass))
     return deny(denial, sorted(granting), offer)
+
+
+def _placed(world: Any, request: AccessRequest, granting: dict[str, set[str]], org: str, version: str) -> Decision:
+    """Rule 5 for data of no patient that lives in a named unit: walk the tree by hand."""
+    unit_of = {u.id: u for u in world.units}
+    where = request.resource_unit
+
+    def holds(scope: str) -> bool:
+        if scope == "any":
+            return True
+        if scope == "unit":
+            return where == request.unit_id
+        if scope == "unit_subtree":
+            walk, seen = where, []
+            while walk is not None and walk in unit_of and walk not in seen:
+                seen.append(walk)
+                walk = unit_of[walk].parent_id
+            return request.unit_id in seen
+        if scope == "organisation":
+            return where in unit_of and unit_of[where].organisation_id == org
+        return False
+
+    passing = {r: {s for s in scopes if holds(s)} for r, scopes in granting.items()}
+    passing = {r: s for r, s in passing.items() if s}
+    if not passing:
+        return Decision(False, "outside_scope", version, tuple(sorted(granting)))
+    found = {s for scopes in passing.values() for s in scopes}
+    best = next(s for s in BROADEST_FIRST if s in found)
+    return Decision(True, f"permit_{best}", version, tuple(sorted(passing)))

@@ -338,10 +338,18 @@ def test_care_relation_permit_names_the_relation_kind() -> None:
     assert engine.decide(note_read("nina", "ward"), NOW).care_relation_kind == "referral"
 
 
-def test_request_without_patient_is_decided_by_the_role_layer_alone() -> None:
-    """Stock Casbin cannot see the resource unit, so neither may a request without a patient (DESIGN §3)."""
+def test_request_without_patient_or_resource_unit_is_decided_by_the_role_layer_alone() -> None:
+    """Stock Casbin sees only (user, unit, type, action); with nothing more named, the service agrees (DESIGN §3)."""
     engine = engine_with()
     report = AccessRequest(user_id="dag", unit_id="medicine", action="read", resource_type="report.activity")
 
     assert engine.decide(report, NOW).reason == Reason.PERMIT_UNIT
-    assert engine.decide(replace(report, resource_unit="gp"), NOW).reason == Reason.PERMIT_UNIT
+
+
+def test_report_of_another_unit_is_outside_a_unit_scope() -> None:
+    """Naming where the data lives holds a unit-scoped report viewer to their own unit (rule 5)."""
+    engine = engine_with()
+    report = AccessRequest(user_id="dag", unit_id="medicine", action="read", resource_type="report.activity")
+
+    assert engine.decide(replace(report, resource_unit="medicine"), NOW).reason == Reason.PERMIT_UNIT
+    assert engine.decide(replace(report, resource_unit="gp"), NOW).reason == Reason.OUTSIDE_SCOPE

@@ -1,0 +1,60 @@
+"""Where policy and assignment changes are audited: one hook, given any sink with `record(AuditEvent)`."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from accessctl.audit import actions
+from accessctl.audit.events import AuditEvent
+from accessctl.db import utcnow
+
+# `actions` has no `policy.rolled_back` yet: a rollback is recorded as a publish whose detail names `rollback_of`.
+POLICY_ROLLED_BACK = getattr(actions, "POLICY_ROLLED_BACK", actions.POLICY_PUBLISHED)
+
+
+class AuditSink(Protocol):
+    """What `accessctl.audit.writer.AuditWriter` offers; tests pass a list-backed one."""
+
+    async def record(self, event: AuditEvent) -> None: ...
+
+
+async def record_policy_change(
+    audit: AuditSink | None,
+    action: str,
+    *,
+    actor: str,
+    policy_version: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record one change, done by `actor`; without a sink (no audit writer wired in) nothing is recorded."""
+    if audit is None:
+        return
+    event = AuditEvent(
+        action=action,
+        occurred_at=utcnow(),
+        user_id=actor,
+        policy_version=policy_version,
+        detail=detail,
+    )
+    await audit.record(event)
+
+
+class AuditOutbox:
+    """Holds a change's audit events until its transaction commits, then hands them to the real sink.
+
+    The audit writer commits on its own connection: on SQLite, writing there while the change's transaction
+    holds the write lock would wait on ourselves, so events are delivered after the commit.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    async def record(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+    async def deliver(self, sink: AuditSink | None) -> None:
+        """Record every held event in `sink` (none when no audit writer is wired in), in order."""
+        events, self.events = self.events, []
+        if sink is not None:
+            for event in events:
+                await sink.record(event)

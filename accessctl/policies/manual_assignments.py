@@ -1,0 +1,126 @@
+"""Role assignments granted by hand: always with an approver (a third person) and an end date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.audit import actions
+from accessctl.changes import log_change
+from accessctl.db import utcnow
+from accessctl.directory.models import Unit, User
+from accessctl.engine.types import CompiledPolicy
+from accessctl.errors import Conflict, InvalidInput, NotFound, SelfApproval
+from accessctl.policies.assignment_sync import sync_roles
+from accessctl.policies.audit_hook import AuditSink, record_policy_change
+from accessctl.policies.models import Role, RoleAssignment
+
+
+@dataclass(frozen=True, slots=True)
+class ManualGrant:
+    """Who gets which role where, until when, and who agreed to it."""
+
+    user: str
+    role: str
+    unit: str
+    valid_from: datetime
+    valid_to: datetime
+    approver: str
+
+
+async def grant(
+    session: AsyncSession, spec: ManualGrant, *, granted_by: str, policy: CompiledPolicy, audit: AuditSink | None = None
+) -> RoleAssignment:
+    """Add a manual assignment; the caller, the approver and the user must be three different people."""
+    _check_people(spec, granted_by)
+    if spec.valid_to <= spec.valid_from:
+        raise InvalidInput("valid_to must be after valid_from", field="valid_to")
+    if spec.valid_to <= utcnow():
+        raise InvalidInput("valid_to must be in the future", field="valid_to")
+    if spec.role not in policy.roles:
+        raise InvalidInput(f"role {spec.role!r} is not in the active policy {policy.version}", field="role")
+    if await session.get(User, spec.user) is None:
+        raise InvalidInput(f"no user {spec.user!r}", field="user")
+    if await session.get(Unit, spec.unit) is None:
+        raise InvalidInput(f"no unit {spec.unit!r}", field="unit")
+    if await session.get(Role, spec.role) is None:
+        await sync_roles(session, policy)
+    row = RoleAssignment(
+        user_id=spec.user,
+        role_id=spec.role,
+        unit_id=spec.unit,
+        valid_from=spec.valid_from,
+        valid_to=spec.valid_to,
+        source="manual",
+        approver=spec.approver,
+        granted_by=granted_by,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    await log_change(session, "user", spec.user)
+    await _audit(audit, row, granted_by, "granted", policy.version)
+    return row
+
+
+async def revoke(session: AsyncSession, assignment_id: int, *, actor: str, audit: AuditSink | None = None) -> None:
+    """Remove a manual assignment at once; hr assignments follow employments and cannot be removed by hand."""
+    row = await session.get(RoleAssignment, assignment_id)
+    if row is None:
+        raise NotFound(f"no role assignment {assignment_id}", field="id")
+    if row.source != "manual":
+        raise Conflict("an hr role assignment follows the employments; change the employment instead", field="id")
+    await session.delete(row)
+    await session.flush()
+    await log_change(session, "user", row.user_id)
+    await _audit(audit, row, actor, "revoked", None)
+
+
+async def assignments(
+    session: AsyncSession,
+    *,
+    user: str | None = None,
+    unit: str | None = None,
+    role: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> list[RoleAssignment]:
+    """Assignments (hr and manual) matching the filters, ordered by id, after the cursor's id."""
+    query = select(RoleAssignment).order_by(RoleAssignment.id).limit(limit)
+    if user is not None:
+        query = query.where(RoleAssignment.user_id == user)
+    if unit is not None:
+        query = query.where(RoleAssignment.unit_id == unit)
+    if role is not None:
+        query = query.where(RoleAssignment.role_id == role)
+    if after is not None:
+        query = query.where(RoleAssignment.id > after)
+    return list(await session.scalars(query))
+
+
+def _check_people(spec: ManualGrant, granted_by: str) -> None:
+    if not spec.approver.strip():
+        raise InvalidInput("approver is required", field="approver")
+    if spec.approver == granted_by:
+        raise SelfApproval("the approver must be someone other than the caller who grants", field="approver")
+    if spec.user == granted_by:
+        raise SelfApproval("nobody may grant a role to themselves", field="user")
+    if spec.user == spec.approver:
+        raise SelfApproval("nobody may approve a role for themselves", field="approver")
+
+
+async def _audit(audit: AuditSink | None, row: RoleAssignment, actor: str, change: str, version: str | None) -> None:
+    detail = {
+        "change": change,
+        "assignment_id": row.id,
+        "user": row.user_id,
+        "role": row.role_id,
+        "unit": row.unit_id,
+        "valid_from": row.valid_from.isoformat(),
+        "valid_to": row.valid_to.isoformat() if row.valid_to else None,
+        "approver": row.approver,
+    }
+    await record_policy_change(audit, actions.ASSIGNMENT_CHANGED, actor=actor, policy_version=version, detail=detail)

@@ -1,0 +1,165 @@
+"""Policy versions over HTTP: publish, approve (four eyes, access tests), roll back, list, and impact diffs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.auth import Principal
+from accessctl.errors import AccessTestsFailed, Forbidden
+from accessctl.policies import versions as service
+from accessctl.policies.audit_hook import AuditOutbox
+from accessctl.policies.impact import ACTIVE, WORKING, policy_impact
+from accessctl.policies.models import PolicyVersion
+from accessctl.web.dependencies import DbSession
+from accessctl.web.errors import error_body
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+# Where the app keeps its audit writer, once one is wired in; without it policy changes are not audited.
+AUDIT_WRITER_STATE_KEY = "audit_writer"
+
+
+def requires_any(*scopes: str) -> Guard:
+    """A guard that lets through callers whose token carries at least one of `scopes`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = connection.user
+        if not isinstance(principal, Principal) or not any(principal.has(scope) for scope in scopes):
+            raise Forbidden(f"this call needs one of the scopes {', '.join(scopes)}", field="scope")
+
+    guard.__name__ = "requires_any_" + "_".join(s.replace(":", "_") for s in scopes)
+    return guard
+
+
+def caller(request: Request[Any, Any, Any]) -> str:
+    principal = request.user
+    assert isinstance(principal, Principal)
+    return principal.subject
+
+
+async def committed(session: AsyncSession, state: State, outbox: AuditOutbox | None = None) -> None:
+    """Commit, audit, then let this process's engine catch up before the caller hears it is done."""
+    await session.commit()
+    if outbox is not None:
+        await outbox.deliver(state.get(AUDIT_WRITER_STATE_KEY))
+    await state.decision_point.catch_up()
+
+
+class PublishIn(msgspec.Struct):
+    note: str = ""
+
+
+class VersionOut(msgspec.Struct):
+    id: str
+    status: str
+    author: str
+    note: str
+    content_hash: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    rollback_of: str | None
+
+    @classmethod
+    def of(cls, v: PolicyVersion) -> VersionOut:
+        rollback_of = None if v.rollback_of is None else service.version_name(v.rollback_of)
+        return cls(
+            service.version_name(v.id),
+            v.status,
+            v.author,
+            v.note,
+            v.content_hash,
+            v.created_at,
+            v.approved_by,
+            v.approved_at,
+            rollback_of,
+        )
+
+
+class ActivationOut(msgspec.Struct):
+    version: VersionOut
+    tests_passed: int
+    users_changed: int
+
+
+class VersionList(msgspec.Struct):
+    items: list[VersionOut]
+
+
+READERS = requires_any("policy:admin", "policy:approve")
+ADMIN = requires_any("policy:admin")
+APPROVER = requires_any("policy:approve")
+
+
+class PolicyController(Controller):
+    path = "/v1/policies"
+    tags = ["policies"]
+
+    @get("/versions", guards=[READERS])
+    async def list_versions(self, db_session: DbSession) -> VersionList:
+        """Every published version, newest first."""
+        return VersionList([VersionOut.of(v) for v in await service.versions(db_session)])
+
+    @post("/versions", guards=[ADMIN], status_code=201)
+    async def publish(
+        self, request: Request[Any, Any, Any], db_session: DbSession, state: State, data: JSONBody[PublishIn]
+    ) -> VersionOut:
+        """Publish the server's policy files as a pending version; the caller is its author."""
+        outbox = AuditOutbox()
+        policy_dir: Path = state.settings.policies_dir
+        version = await service.publish(db_session, policy_dir, caller(request), data.note, audit=outbox)
+        body = VersionOut.of(version)
+        await committed(db_session, state, outbox)
+        return body
+
+    @post("/versions/{version:str}/approve", guards=[APPROVER], status_code=200)
+    async def approve(
+        self, request: Request[Any, Any, Any], db_session: DbSession, state: State, version: FromPath[str]
+    ) -> Response[Any]:
+        """Activate a pending version: 409 for its own author, 422 with the failures when an access test fails."""
+        outbox = AuditOutbox()
+        try:
+            activation = await service.approve(
+                db_session, service.parse_version_name(version), caller(request), audit=outbox
+            )
+        except AccessTestsFailed as exc:
+            return Response({**error_body(exc.code, exc.message), "failures": list(exc.failures)}, status_code=422)
+        body = ActivationOut(
+            VersionOut.of(activation.version), activation.tests_passed, activation.assignments.users_changed
+        )
+        await committed(db_session, state, outbox)
+        return Response(body, status_code=200)
+
+    @post("/versions/{version:str}/rollback", guards=[ADMIN], status_code=201)
+    async def rollback(
+        self, request: Request[Any, Any, Any], db_session: DbSession, state: State, version: FromPath[str]
+    ) -> VersionOut:
+        """A new pending version equal to an earlier one, to be approved by a second person."""
+        outbox = AuditOutbox()
+        new = await service.rollback(db_session, service.parse_version_name(version), caller(request), audit=outbox)
+        body = VersionOut.of(new)
+        await committed(db_session, state, outbox)
+        return body
+
+    @get("/diff", guards=[READERS])
+    async def diff(
+        self,
+        db_session: DbSession,
+        state: State,
+        from_name: Annotated[str, QueryParameter(name="from", description="active, working or v<id>")] = ACTIVE,
+        to_name: Annotated[str, QueryParameter(name="to", description="active, working or v<id>")] = WORKING,
+    ) -> dict[str, Any]:
+        """Permissions per role that change, and how many users gain or lose each permission."""
+        result = await policy_impact(db_session, state.settings.policies_dir, from_name=from_name, to_name=to_name)
+        return result.as_json()

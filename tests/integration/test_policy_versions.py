@@ -1,0 +1,158 @@
+"""Policy versions with four eyes: publish, approve on the version's own access tests, supersede, roll back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.audit import actions
+from accessctl.audit.events import AuditEvent
+from accessctl.changes import changes_since
+from accessctl.errors import AccessTestsFailed, Conflict, InvalidPolicy, PolicyUnchanged, SelfApproval
+from accessctl.pdp.policy_source import active_policy
+from accessctl.policies.compile import load_policy
+from accessctl.policies.models import PolicyVersion, Role
+from accessctl.policies.versions import approve, publish, rollback, version_policy, versions
+from tests.policy_copies import EXTRA_PERMISSION, LEGEVAKT, NO_NOTE_READING, copy_policies, edit
+
+
+class Recorded:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    async def record(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    return copy_policies(tmp_path)
+
+
+def grants(policy_version: PolicyVersion, role: str, resource_type: str, action: str) -> bool:
+    permissions = version_policy(policy_version).roles[role].permissions
+    return any(p.resource_type == resource_type and p.action == action for p in permissions)
+
+
+async def test_publish_stores_a_pending_version_with_every_file(session: AsyncSession, policy_dir: Path) -> None:
+    version = await publish(session, policy_dir, "alice", "first")
+    assert version.status == "pending" and version.author == "alice" and version.note == "first"
+    assert LEGEVAKT in version.source and "tests/fixtures.yaml" in version.source
+    assert version_policy(version).version == f"v{version.id}"
+    assert [v.id for v in await versions(session)] == [version.id]
+
+
+async def test_publish_refuses_an_invalid_set_naming_the_problem(session: AsyncSession, policy_dir: Path) -> None:
+    edit(policy_dir, LEGEVAKT, ("services: [legevakt]\n", "services: [legevakt, tannlege]\n"))
+    with pytest.raises(InvalidPolicy) as refused:
+        await publish(session, policy_dir, "alice")
+    assert any(p.file == LEGEVAKT and "tannlege" in p.message for p in refused.value.problems)
+    assert await versions(session) == []
+
+
+async def test_author_cannot_approve_own_version(session: AsyncSession, policy_dir: Path) -> None:
+    version = await publish(session, policy_dir, "alice")
+    with pytest.raises(SelfApproval):
+        await approve(session, version.id, "alice")
+    assert version.status == "pending"
+
+
+async def test_approval_refused_when_an_access_test_fails(session: AsyncSession, policy_dir: Path) -> None:
+    edit(policy_dir, LEGEVAKT, NO_NOTE_READING)
+    version = await publish(session, policy_dir, "alice")
+    with pytest.raises(AccessTestsFailed) as refused:
+        await approve(session, version.id, "bob")
+    failure = refused.value.failures[0]
+    assert failure["file"].startswith("tests/") and failure["expected"].startswith("permit")
+    assert version.status == "pending"
+
+
+async def test_access_tests_run_from_the_stored_files_not_the_working_dir(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    edit(policy_dir, LEGEVAKT, NO_NOTE_READING)
+    version = await publish(session, policy_dir, "alice")
+    edit(policy_dir, LEGEVAKT, (NO_NOTE_READING[1], NO_NOTE_READING[0]))  # the working dir is fixed afterwards
+    with pytest.raises(AccessTestsFailed):
+        await approve(session, version.id, "bob")
+
+
+async def test_approval_activates_supersedes_and_tells_engines(session: AsyncSession, policy_dir: Path) -> None:
+    audit = Recorded()
+    first = await publish(session, policy_dir, "alice", audit=audit)
+    await approve(session, first.id, "bob", audit=audit)
+    edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
+    second = await publish(session, policy_dir, "alice")
+    activation = await approve(session, second.id, "carol", audit=audit)
+
+    assert activation.tests_passed > 0
+    assert (first.status, second.status) == ("superseded", "active")
+    assert second.approved_by == "carol" and second.approved_at is not None
+    policy = await active_policy(session, fallback_dir=policy_dir)
+    assert policy.version == f"v{second.id}"
+    assert any(p.resource_type == "report.quality" for p in policy.roles["legevakt.lege"].permissions)
+    assert ("policy", f"v{second.id}") in [(c.kind, c.key) for c in await changes_since(session, 0)]
+    assert await session.get(Role, "legevakt.lege") is not None
+    assert [e.action for e in audit.events] == [
+        actions.POLICY_PUBLISHED,
+        actions.POLICY_APPROVED,
+        actions.POLICY_APPROVED,
+    ]
+    assert audit.events[-1].user_id == "carol" and audit.events[-1].policy_version == f"v{second.id}"
+
+
+async def test_publishing_content_identical_to_the_active_version_is_refused(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    version = await publish(session, policy_dir, "alice")
+    await approve(session, version.id, "bob")
+    with pytest.raises(PolicyUnchanged):
+        await publish(session, policy_dir, "alice")
+
+
+async def test_only_a_pending_version_can_be_approved(session: AsyncSession, policy_dir: Path) -> None:
+    version = await publish(session, policy_dir, "alice")
+    await approve(session, version.id, "bob")
+    with pytest.raises(Conflict):
+        await approve(session, version.id, "carol")
+
+
+async def test_rollback_restores_previous_permissions_after_approval(session: AsyncSession, policy_dir: Path) -> None:
+    original = await publish(session, policy_dir, "alice")
+    await approve(session, original.id, "bob")
+    edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
+    extended = await publish(session, policy_dir, "alice")
+    await approve(session, extended.id, "bob")
+    assert grants(extended, "legevakt.lege", "report.quality", "view")
+
+    restored = await rollback(session, original.id, "alice")
+    assert restored.status == "pending" and restored.rollback_of == original.id
+    assert restored.content_hash == original.content_hash and restored.source == original.source
+    policy = await active_policy(session, fallback_dir=policy_dir)
+    assert any(p.resource_type == "report.quality" for p in policy.roles["legevakt.lege"].permissions)
+
+    await approve(session, restored.id, "bob")
+    policy = await active_policy(session, fallback_dir=policy_dir)
+    assert policy.version == f"v{restored.id}"
+    assert not any(p.resource_type == "report.quality" for p in policy.roles["legevakt.lege"].permissions)
+    active = await session.scalars(select(PolicyVersion.id).where(PolicyVersion.status == "active"))
+    assert list(active) == [restored.id]
+
+
+async def test_rollback_to_the_active_version_is_refused(session: AsyncSession, policy_dir: Path) -> None:
+    version = await publish(session, policy_dir, "alice")
+    await approve(session, version.id, "bob")
+    with pytest.raises(PolicyUnchanged):
+        await rollback(session, version.id, "carol")
+
+
+async def test_active_policy_falls_back_to_working_documents_before_any_approval(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    await publish(session, policy_dir, "alice")  # pending only: not in force
+    policy = await active_policy(session, fallback_dir=policy_dir)
+    assert policy.version == load_policy(policy_dir).version
+    assert policy.version.startswith("sha256:")
