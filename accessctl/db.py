@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -82,12 +84,50 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+class Transactions(Protocol):
+    """Where a writer that manages its own transactions (the audit writer) gets them: an AsyncEngine, or in tests
+    a shared connection whose transactions are savepoints."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def connect(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+class SavepointTransactions:
+    """Transactions as savepoints on one connection, so a test's rollback takes the writer's rows with it."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self._connection.begin_nested():
+            yield self._connection
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        yield self._connection
+
+
 @dataclass
 class Database:
     """The engine and the session factory the app and the commands share."""
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # Where the audit writer opens its own transactions; the engine unless a test shares its connection.
+    writer_transactions: Transactions | None = None
+
+    @property
+    def transactions(self) -> Transactions:
+        return self.writer_transactions or self.engine
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

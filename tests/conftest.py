@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessctl import migrate
-from accessctl.db import Database, make_engine
+from accessctl.db import Database, SavepointTransactions, make_engine
 from accessctl.migrate import PROJECT_ROOT
 from accessctl.settings import Secret, Settings
 from tests.databases import fresh_database
@@ -61,9 +61,11 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 
 
 @pytest.fixture
-def database(db_engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> Database:
+def database(
+    db_engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], connection: AsyncConnection
+) -> Database:
     """A Database for the app under test; everything it writes is rolled back with the test."""
-    return Database(engine=db_engine, sessions=sessions)
+    return Database(engine=db_engine, sessions=sessions, writer_transactions=SavepointTransactions(connection))
 
 
 @pytest.fixture

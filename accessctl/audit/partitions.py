@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from accessctl.db import Transactions
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ async def existing_partitions(conn: AsyncConnection) -> dict[datetime, str]:
 class PartitionMaker:
     """Creates the months a batch needs, once per process, each in its own short transaction."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Transactions) -> None:
         self.engine = engine
         self.enabled = engine.dialect.name == "postgresql"
         self.known: set[datetime] = set()

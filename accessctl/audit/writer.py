@@ -10,14 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from accessctl.audit import store
 from accessctl.audit.chain import GENESIS_HASH, link
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
-from accessctl.db import utcnow
+from accessctl.db import Transactions, utcnow
 from accessctl.errors import StoreUnavailable
 from accessctl.settings import Settings
 
@@ -50,7 +48,7 @@ class AuditWriter:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: Transactions,
         signer: CheckpointSigner,
         *,
         checkpoint_every: int = 1000,
@@ -74,7 +72,7 @@ class AuditWriter:
         self._closing = False
 
     @classmethod
-    def from_settings(cls, engine: AsyncEngine, settings: Settings) -> AuditWriter:
+    def from_settings(cls, engine: Transactions, settings: Settings) -> AuditWriter:
         """A writer with the configured signing key and checkpoint interval (not started)."""
         return cls(
             engine,
@@ -93,8 +91,9 @@ class AuditWriter:
             raise RuntimeError("audit writer already started")
         try:
             await self.partitions.ensure_ahead(self.clock())
-        except Exception as exc:
-            raise StoreUnavailable("audit store unavailable: could not prepare partitions") from exc
+        except Exception:
+            # The process still starts (readiness says why); each batch ensures its own month before inserting.
+            log.warning("audit partitions could not be prepared ahead; each batch will try again", exc_info=True)
         self._flusher = asyncio.create_task(self._run(), name=f"audit-writer-{self.chain_id}")
 
     async def close(self) -> None:

@@ -86,6 +86,13 @@ class Engine:
     def policy_version(self) -> str:
         return self.policy.version
 
+    def user(self, user_id: str) -> UserFacts | None:
+        """What the engine knows of a user (for the audit record's who)."""
+        return self._world.directory.users.get(user_id)
+
+    def organisation_of(self, unit_id: str) -> str | None:
+        return self._world.directory.unit_org.get(unit_id)
+
     def decide(self, request: AccessRequest, now: datetime | None = None) -> Decision:
         """Apply DESIGN §2's rules to one request at `now` (default: the current UTC time)."""
         if now is None:

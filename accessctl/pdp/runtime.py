@@ -18,6 +18,7 @@ from accessctl.db import Database
 from accessctl.directory.models import Organisation
 from accessctl.engine import AccessRequest, CompiledPolicy, Decision, Engine
 from accessctl.errors import StoreUnavailable
+from accessctl.pdp.gate import DecisionGate
 from accessctl.pdp.loader import (
     block_facts,
     care_relation_facts,
@@ -42,6 +43,7 @@ class DecisionPoint:
         self._engine: Engine | None = None
         self._applied = 0
         self._lock = asyncio.Lock()
+        self.gate = DecisionGate()
         self._wake = asyncio.Event()
         self._follower: asyncio.Task[None] | None = None
         self._listener: Any = None
@@ -93,9 +95,11 @@ class DecisionPoint:
             policy = await self._load_policy(session)
             snapshot = await load_snapshot(session, datetime.now(UTC))
         # Built in a thread: at the region's size this takes seconds, and decisions go on meanwhile.
-        self._engine = await asyncio.to_thread(Engine, policy, snapshot)
-        self._applied = seq
-        self.load_error = None
+        engine = await asyncio.to_thread(Engine, policy, snapshot)
+        async with self.gate.changing():
+            self._engine = engine
+            self._applied = seq
+            self.load_error = None
 
     async def catch_up(self) -> int:
         """Apply every change logged after the last one applied; returns the sequence now applied.
@@ -109,11 +113,13 @@ class DecisionPoint:
                 async with self._database.sessions() as session:
                     changes = await changes_since(session, self._applied)
                     whole = next((c for c in changes if c.kind in {"policy", "reload"}), None)
-                    for change in changes:
-                        if change is whole:
-                            break
-                        await self._apply(session, change)
-                        self._applied = change.seq
+                    if changes and changes[0] is not whole:
+                        async with self.gate.changing():
+                            for change in changes:
+                                if change is whole:
+                                    break
+                                await self._apply(session, change)
+                                self._applied = change.seq
                 if whole is None:
                     return self._applied
                 await self._rebuild_locked()

@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from accessctl import __version__
+from accessctl.audit import AuditWriter
 from accessctl.auth import TokenVerifier, load_key_set
 from accessctl.db import Database
 from accessctl.migrate import head_revision
@@ -47,12 +48,16 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         )
         await point.start(follow=settings.change_poll_seconds > 0)
         app.state.decision_point = point
+        writer = AuditWriter.from_settings(db.transactions, settings)
+        await writer.start()
+        app.state.audit_writer = writer
         app.state.verifier = TokenVerifier(
             keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s
         )
         try:
             yield
         finally:
+            await writer.close()
             await point.close()
             await keys.close()
             if owns_database:

@@ -8,8 +8,11 @@ from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from accessctl.audit import AuditEvent, AuditWriter
+from accessctl.db import utcnow
 from accessctl.errors import InvalidInput
 from accessctl.pdp import DecisionPoint
+from accessctl.pdp.recording import decision_event
 from accessctl.web.auth import requires
 from accessctl.web.authzen_mapping import access_request, merged, response
 from accessctl.web.authzen_schemas import (
@@ -23,9 +26,38 @@ from accessctl.web.authzen_schemas import (
 MAX_BATCH = 1000
 
 
-def _evaluate(point: DecisionPoint, evaluation: EvaluationRequest, prefix: str = "") -> EvaluationResponse:
-    decision = point.decide(access_request(evaluation, prefix))
-    return response(decision, uuid.uuid4())
+Semantic = str
+
+
+def _stops(semantic: Semantic, allowed: bool) -> bool:
+    return (semantic == "deny_on_first_deny" and not allowed) or (semantic == "permit_on_first_permit" and allowed)
+
+
+async def decide_and_record(
+    state: State, evaluations: list[EvaluationRequest], semantic: Semantic = "execute_all"
+) -> list[EvaluationResponse]:
+    """Decide in order, then answer only once every decision about a patient has its audit record committed."""
+    requests = [
+        access_request(e, f"evaluations[{i}]." if len(evaluations) > 1 else "") for i, e in enumerate(evaluations)
+    ]
+    point: DecisionPoint = state.decision_point
+    writer: AuditWriter = state.audit_writer
+    async with point.gate.deciding():
+        engine = point.engine
+        now = utcnow()
+        answers: list[EvaluationResponse] = []
+        events: list[AuditEvent] = []
+        for evaluation, request in zip(evaluations, requests, strict=True):
+            decision = engine.decide(request, now)
+            decision_id = uuid.uuid4()
+            answers.append(response(decision, decision_id))
+            if request.patient is not None:
+                events.append(decision_event(engine, request, decision, decision_id, evaluation.context, now))
+            if _stops(semantic, decision.allowed):
+                break
+        if events:
+            await writer.record_many(events)
+    return answers
 
 
 class AuthZenController(Controller):
@@ -36,7 +68,7 @@ class AuthZenController(Controller):
     @post("/evaluation", status_code=200)
     async def evaluation(self, state: State, data: JSONBody[EvaluationRequest]) -> EvaluationResponse:
         """May this subject do this action on this resource, now?"""
-        return _evaluate(state.decision_point, data)
+        return (await decide_and_record(state, [data]))[0]
 
     @post("/evaluations", status_code=200)
     async def evaluations(self, state: State, data: JSONBody[EvaluationsRequest]) -> EvaluationsResponse:
@@ -45,13 +77,5 @@ class AuthZenController(Controller):
             raise InvalidInput(f"at most {MAX_BATCH} evaluations in one request", field="evaluations")
         items = data.evaluations or [EvaluationItem()]
         requests = [merged(data, item, index) for index, item in enumerate(items)]
-        semantic = data.options.evaluations_semantic
-        answers: list[EvaluationResponse] = []
-        for index, request in enumerate(requests):
-            answer = _evaluate(state.decision_point, request, f"evaluations[{index}].")
-            answers.append(answer)
-            if (semantic == "deny_on_first_deny" and not answer.decision) or (
-                semantic == "permit_on_first_permit" and answer.decision
-            ):
-                break
+        answers = await decide_and_record(state, requests, data.options.evaluations_semantic)
         return EvaluationsResponse(evaluations=answers)

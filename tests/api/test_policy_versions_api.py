@@ -142,6 +142,8 @@ async def test_rollback_restores_previous_permissions_after_approval_over_http(
 async def test_diff_shows_role_changes_and_users_who_gain(
     client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path
 ) -> None:
+    original = await published(client, token)
+    await client.post(f"/v1/policies/versions/{original['id']}/approve", headers=approver(token))
     edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
     response = await client.get("/v1/policies/diff", params={"from": "active", "to": "working"}, headers=admin(token))
     assert response.status_code == 200, response.text
@@ -149,6 +151,7 @@ async def test_diff_shows_role_changes_and_users_who_gain(
     [change] = body["roles"]
     assert change["role"] == "legevakt.lege"
     assert change["added"] == [{"resource_type": "report.quality", "action": "view", "scope": "unit"}]
+    assert body["from"] == original["id"] and body["to"].startswith("sha256:")
     assert body["impact"] == [{"resource_type": "report.quality", "action": "view", "gained": 1, "lost": 0}]
 
 

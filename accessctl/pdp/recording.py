@@ -1,0 +1,51 @@
+"""The audit record of one decision about a patient (DESIGN §5: who, what, whose, when, why, from where)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from accessctl.audit import AuditEvent
+from accessctl.audit.actions import DECISION_DENY, DECISION_PERMIT
+from accessctl.engine import AccessRequest, Decision, Engine
+
+
+def _text(context: Mapping[str, Any], name: str) -> str | None:
+    value = context.get(name)
+    return value[:200] if isinstance(value, str) and value else None
+
+
+def decision_event(
+    engine: Engine,
+    request: AccessRequest,
+    decision: Decision,
+    decision_id: uuid.UUID,
+    context: Mapping[str, Any],
+    at: datetime,
+) -> AuditEvent:
+    user = engine.user(request.user_id)
+    return AuditEvent(
+        action=DECISION_PERMIT if decision.allowed else DECISION_DENY,
+        occurred_at=at,
+        id=decision_id,
+        decision_id=decision_id,
+        user_id=request.user_id,
+        hpr_number=user.hpr_number if user is not None else None,
+        roles=decision.roles,
+        unit_id=request.unit_id,
+        organisation_id=engine.organisation_of(request.unit_id) if request.unit_id else None,
+        patient=request.patient,
+        resource_type=request.resource_type,
+        resource_id=request.resource_id,
+        data_action=request.action,
+        outcome="permit" if decision.allowed else "deny",
+        reason=decision.reason,
+        purpose_of_use=request.purpose_of_use,
+        break_glass_grant_id=decision.grant_id,
+        client_system=_text(context, "client_system"),
+        workstation=_text(context, "workstation"),
+        policy_version=decision.policy_version,
+        detail={"care_relation_kind": decision.care_relation_kind} if decision.care_relation_kind else None,
+    )
