@@ -86,6 +86,11 @@ class Engine:
     def policy_version(self) -> str:
         return self.policy.version
 
+    @property
+    def world(self) -> World:
+        """The indexes, read-only, for search."""
+        return self._world
+
     def user(self, user_id: str) -> UserFacts | None:
         """What the engine knows of a user (for the audit record's who)."""
         return self._world.directory.users.get(user_id)

@@ -24,6 +24,7 @@ from accessctl.pdp.policy_source import active_version_loader
 from accessctl.settings import Settings
 from accessctl.web.auth import PUBLIC_PATHS, BearerAuthentication
 from accessctl.web.authzen import AuthZenController
+from accessctl.web.authzen_search import AuthZenSearchController
 from accessctl.web.context import CareRelationController, PatientBlockController
 from accessctl.web.dependencies import provide_db_session
 from accessctl.web.directory import DirectoryController
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             CareRelationController,
             PatientBlockController,
             AuthZenController,
+            AuthZenSearchController,
             PolicyController,
             RoleAssignmentController,
         ],
