@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from accessctl.audit import actions
 from accessctl.audit.events import AuditEvent
 from accessctl.db import utcnow
-
-# `actions` has no `policy.rolled_back` yet: a rollback is recorded as a publish whose detail names `rollback_of`.
-POLICY_ROLLED_BACK = getattr(actions, "POLICY_ROLLED_BACK", actions.POLICY_PUBLISHED)
 
 
 class AuditSink(Protocol):

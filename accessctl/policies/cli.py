@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from accessctl.engine.types import AssignmentFacts, CompiledPolicy
 from accessctl.errors import InvalidPolicy
 from accessctl.policies.access_report import coverage_text, failure_text, report_json, summary_line
 from accessctl.policies.access_tests import run_access_tests
-from accessctl.policies.casbin_export import write_export
-from accessctl.policies.compile import load_policy
 from accessctl.policies.documents import role_document_schema_text
 from accessctl.policies.validate import validate_policy_dir
 
@@ -22,9 +17,6 @@ DEFAULT_POLICY_DIR = "policies"
 DEFAULT_TESTS_SUBDIR = "tests"
 
 # Loads the role assignments valid at a moment (from the database, in the real command), given the policy.
-AssignmentLoader = Callable[[CompiledPolicy, datetime], Iterable[AssignmentFacts]]
-
-
 @click.group("policies")
 def policies() -> None:
     """Role documents: validate them, run their access tests, print their schema, export them."""
@@ -86,30 +78,6 @@ def test_command(directory: Path, tests_dir: Path | None, as_json: bool, show_co
 def schema_command() -> None:
     """Print the JSON Schema of a role document (committed as policies/role-document.schema.json)."""
     click.echo(role_document_schema_text(), nl=False)
-
-
-def export_command(load_assignments: AssignmentLoader) -> click.Command:
-    """The `export` command, given how to load assignments (the lead wires the database loader in)."""
-
-    @click.command("export")
-    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-    @click.option("--policy-dir", default=DEFAULT_POLICY_DIR, type=click.Path(file_okay=False, path_type=Path))
-    def export(out_dir: Path, policy_dir: Path) -> None:
-        """Write model.conf and policy.csv for stock Casbin into OUT."""
-        try:
-            policy = load_policy(policy_dir)
-        except InvalidPolicy as exc:
-            for problem in exc.problems:
-                click.echo(
-                    f"{policy_dir / problem.file}:{problem.line}: {problem.field}: {problem.message}",
-                    err=True,
-                )
-            raise SystemExit(1) from exc
-        now = datetime.now(UTC)
-        model_path, policy_path = write_export(out_dir, policy, load_assignments(policy, now), now)
-        click.echo(f"wrote {model_path} and {policy_path} (policy {policy.version})")
-
-    return export
 
 
 # --- Published versions, impact diffs and the database-backed export (appended; see policies/versions.py). ---

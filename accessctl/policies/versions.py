@@ -20,7 +20,7 @@ from accessctl.db import utcnow
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import AccessTestsFailed, Conflict, InvalidInput, NotFound, PolicyUnchanged, SelfApproval
 from accessctl.policies.assignment_sync import SyncResult, recompute_all, sync_roles
-from accessctl.policies.audit_hook import POLICY_ROLLED_BACK, AuditSink, record_policy_change
+from accessctl.policies.audit_hook import AuditSink, record_policy_change
 from accessctl.policies.models import PolicyVersion
 from accessctl.policies.policy_files import (
     PolicyFiles,
@@ -163,7 +163,7 @@ async def _store(
     )
     session.add(version)
     await session.flush()
-    action = actions.POLICY_PUBLISHED if rollback_of is None else POLICY_ROLLED_BACK
+    action = actions.POLICY_PUBLISHED if rollback_of is None else actions.POLICY_ROLLED_BACK
     detail = {"note": note, "content_hash": digest, "rollback_of": rollback_of}
     await record_policy_change(audit, action, actor=author, policy_version=version_name(version.id), detail=detail)
     return version
