@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,9 +23,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def live_server(env: Mapping[str, str], log_path: Path, *, workers: int = 1, timeout_s: float = 60.0) -> Iterator[str]:
-    """Start the service with `env` (ACCESSCTL_* settings); yield its base URL once /health/ready says ok."""
+def live_server(
+    env: Mapping[str, str], log_path: Path, *, workers: int = 1, timeout_s: float = 60.0
+) -> Iterator[LiveServer]:
+    """Start the service with `env` (ACCESSCTL_* settings); yield it once /health/ready says ok."""
     port = free_port()
     command = [sys.executable, "-m", "accessctl.cli", "serve", "--port", str(port), "--workers", str(workers)]
     with log_path.open("wb") as log:
@@ -45,7 +54,7 @@ def live_server(env: Mapping[str, str], log_path: Path, *, workers: int = 1, tim
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"server not ready in {timeout_s} s: {log_path.read_text()[-2000:]}")
                 time.sleep(0.2)
-            yield base
+            yield LiveServer(base, process)
         finally:
             if process.poll() is None:
                 process.terminate()

@@ -84,8 +84,8 @@ async def test_revocation_reaches_the_other_process_within_a_second(
         "ACCESSCTL_POLICIES_DIR": str(migrate.PROJECT_ROOT / "policies"),
         "ACCESSCTL_CHANGE_POLL_SECONDS": "30" if on_postgres else "0.2",
     }
-    with live_server(env, tmp_path / "b.log") as base:
-        async with httpx.AsyncClient(base_url=base, timeout=5.0) as instance_b:
+    with live_server(env, tmp_path / "b.log") as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=5.0) as instance_b:
             assert (await instance_b.post("/access/v1/evaluation", json=evaluation(), headers=headers)).json()[
                 "decision"
             ] is False
