@@ -1,8 +1,10 @@
-"""`accessctl audit`: verify the hash chains and signatures, export, purge by retention."""
+"""`accessctl audit`: verify the hash chains and signatures, export, purge by retention, forward to a SIEM."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,8 +12,10 @@ from pathlib import Path
 import click
 
 from accessctl.audit.export import events_between, write_fhir_bundle, write_syslog
+from accessctl.audit.forwarder import AuditForwarder
 from accessctl.audit.retention import PurgeResult, purge_before, retention_cutoff
 from accessctl.audit.signing import CheckpointSigner
+from accessctl.audit.syslog_transport import TcpSyslogTransport, tls_context
 from accessctl.audit.verify import Report, verify_log
 from accessctl.db import Database, utcnow
 from accessctl.settings import Settings
@@ -34,7 +38,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 @click.group("audit")
 def audit() -> None:
-    """Audit log: verify the chains and signed checkpoints, export, purge by retention."""
+    """Audit log: verify the chains and signed checkpoints, export, purge by retention, forward to a SIEM."""
 
 
 @audit.command("verify")
@@ -117,3 +121,54 @@ def export_command(
 
     count = asyncio.run(run())
     click.echo(f"exported {count} event(s) as {fmt}", err=True)
+
+
+@audit.command("forward")
+@click.option("--host", required=True, help="The SIEM's syslog receiver.")
+@click.option("--port", type=click.IntRange(1, 65535), required=True)
+@click.option("--tls", is_flag=True, help="Syslog over TLS (RFC 5425), verifying the server's certificate and name.")
+@click.option("--ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA file for --tls.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="Position file.")
+@click.option("--once", is_flag=True, help="Send what is there now and exit (1 if the peer cannot be reached).")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@click.pass_context
+def forward_command(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    tls: bool,
+    ca: Path | None,
+    state_path: Path | None,
+    once: bool,
+    batch: int,
+) -> None:
+    """Ship every audit record as RFC 5424 syslog over TCP (RFC 6587 framing), resuming where it stopped."""
+    if ca is not None and not tls:
+        raise click.UsageError("--ca is used only with --tls")
+    settings = _settings(ctx)
+    state = state_path or settings.data_dir / "audit-forwarder-state.json"
+    transport = TcpSyslogTransport(host, port, tls=tls_context(ca) if tls else None)
+
+    async def run() -> int:
+        database = Database.from_settings(settings)
+        forwarder = AuditForwarder(database.engine, transport, state, batch=batch, hostname=socket.gethostname())
+        try:
+            if once:
+                return await forwarder.forward_pending()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await forwarder.run(stop)
+            return 0
+        finally:
+            await transport.close()
+            await database.dispose()
+
+    try:
+        sent = asyncio.run(run())
+    except OSError as exc:
+        click.echo(f"could not forward to {host}:{port}: {exc}; position kept in {state}", err=True)
+        ctx.exit(1)
+    if once:
+        click.echo(f"forwarded {sent} record(s) to {host}:{port}; position saved in {state}", err=True)

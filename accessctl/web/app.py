@@ -22,6 +22,7 @@ from accessctl.migrate import head_revision
 from accessctl.pdp import DecisionPoint
 from accessctl.pdp.policy_source import active_version_loader
 from accessctl.settings import Settings
+from accessctl.web.audit import AuditController
 from accessctl.web.auth import PUBLIC_PATHS, BearerAuthentication
 from accessctl.web.authzen import AuthZenController
 from accessctl.web.authzen_search import AuthZenSearchController
@@ -31,6 +32,7 @@ from accessctl.web.directory import DirectoryController
 from accessctl.web.errors import EXCEPTION_HANDLERS
 from accessctl.web.health import live, ready
 from accessctl.web.metrics import RequestMetrics, metrics
+from accessctl.web.patient_log import PatientAccessLogController
 from accessctl.web.policies import PolicyController
 from accessctl.web.role_assignments import RoleAssignmentController
 from accessctl.web.wellknown import authzen_configuration
@@ -76,6 +78,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             PatientBlockController,
             AuthZenController,
             AuthZenSearchController,
+            AuditController,
+            PatientAccessLogController,
             PolicyController,
             RoleAssignmentController,
         ],
