@@ -73,6 +73,8 @@ class KeySet:
     keys: dict[str, PyJWK]
     url: str | None = None
     fetched_at: float = 0.0
+    # Bumped whenever the key list changes, so verified-token caches drop what an old key signed.
+    generation: int = 0
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
 
     @classmethod
@@ -109,6 +111,8 @@ class KeySet:
             fresh = KeySet.from_jwks(response.json(), self.url)
         except (httpx.HTTPError, ValueError):
             return  # keep the keys we have; an unknown kid is still refused
+        if fresh.keys.keys() != self.keys.keys():
+            self.generation += 1
         self.keys = fresh.keys
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -15,8 +16,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from accessctl.auth import DevSigningKey
+from accessctl.auth import DevSigningKey, KeySet, TokenVerifier, issue_token
 from accessctl.db import Database
+from accessctl.errors import Unauthenticated
 from accessctl.settings import Settings
 from accessctl.web import create_app
 from tests.api.conftest import TokenFactory, bearer, serving
@@ -181,3 +183,43 @@ async def test_jwks_url_is_refetched_on_unknown_kid(
         rotated, rotated_jwk = _rsa_jwk("k2")
         document["keys"] = [first_jwk, rotated_jwk]
         assert (await _get(client, _rs256(rotated, "k2", settings))).status_code == 200
+
+
+async def test_a_remembered_token_is_still_refused_once_it_expires(settings: Settings) -> None:
+    key = DevSigningKey.load_or_create(settings.signing_key_path)
+    keys = KeySet.from_jwks({"keys": [key.public_jwk()]})
+    verifier = TokenVerifier(keys, issuer="accessctl-dev", audience="accessctl", leeway_s=0)
+    token = issue_token(
+        key, subject="emr", scopes=["authz:evaluate"], issuer="accessctl-dev", audience="accessctl", ttl_s=1
+    )
+    assert (await verifier.verify(token)).subject == "emr"
+    await asyncio.sleep(1.1)
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_is_checked_again_when_the_keys_change(settings: Settings) -> None:
+    key = DevSigningKey.load_or_create(settings.signing_key_path)
+    keys = KeySet.from_jwks({"keys": [key.public_jwk()]})
+    verifier = TokenVerifier(keys, issuer="accessctl-dev", audience="accessctl")
+    token = issue_token(key, subject="emr", scopes=["authz:evaluate"], issuer="accessctl-dev", audience="accessctl")
+    await verifier.verify(token)
+    keys.keys = {}  # the key was withdrawn from the JWKS
+    keys.generation += 1
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+
+
+async def test_a_tampered_copy_of_a_remembered_token_is_refused(settings: Settings) -> None:
+    key = DevSigningKey.load_or_create(settings.signing_key_path)
+    verifier = TokenVerifier(
+        KeySet.from_jwks({"keys": [key.public_jwk()]}), issuer="accessctl-dev", audience="accessctl"
+    )
+    token = issue_token(key, subject="emr", scopes=["authz:evaluate"], issuer="accessctl-dev", audience="accessctl")
+    await verifier.verify(token)
+    header, _payload, signature = token.split(".")
+    forged_payload = jwt.utils.base64url_encode(
+        json.dumps({**jwt.decode(token, options={"verify_signature": False}), "scope": "audit:read"}).encode()
+    ).decode()
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(f"{header}.{forged_payload}.{signature}")
