@@ -37,13 +37,15 @@ def settings_of(ctx: click.Context) -> Settings:
 
 def _register() -> None:
     from accessctl.audit.cli import audit
+    from accessctl.bench import bench
     from accessctl.commands.db import db
     from accessctl.commands.serve import serve
     from accessctl.commands.token import token
     from accessctl.demo.cli import demo
+    from accessctl.hr_sync.cli import hr
     from accessctl.policies.cli import policies
 
-    for command in (serve, db, token, demo, audit, policies):
+    for command in (serve, db, token, demo, audit, policies, bench, hr):
         main.add_command(command)
 
 

@@ -9,6 +9,13 @@ from pathlib import Path
 
 from accessctl.errors import InvalidSetting
 
+DEFAULT_BREAK_GLASS_REASONS = (
+    '[{"code": "emergency", "purpose_of_use": "ETREAT", "label": "Emergency treatment"},'
+    ' {"code": "unconscious_patient", "purpose_of_use": "ETREAT", "label": "Unconscious patient"},'
+    ' {"code": "patient_consent", "purpose_of_use": "TREAT", "label": "Oral consent from the patient"},'
+    ' {"code": "other", "purpose_of_use": "BTG", "label": "Other (explain in the text)"}]'
+)
+
 
 class Secret:
     """A value that never shows itself in logs, reprs or tracebacks."""
@@ -67,6 +74,18 @@ class Settings:
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: int = 10
     audit_retention_days: int = 3650
+    # The LDAP pull's bind password (the mapping file names the bind DN); a Secret, so it is never logged.
+    ldap_bind_password: Secret | None = None
+    # A sync or bulk change that would deactivate more than this share of active users stops and asks first.
+    mass_change_share: float = 0.05
+    # Break-the-glass reason codes: a JSON list of {code, purpose_of_use, label}, or the path of a YAML file of one.
+    break_glass_reasons: str = DEFAULT_BREAK_GLASS_REASONS
+    break_glass_min_reason_chars: int = 10
+    # The longest grant when a role document allowing break-the-glass names no maximum of its own.
+    break_glass_default_max_minutes: int = 240
+    break_glass_review_overdue_days: int = 7
+    # Where break-the-glass notifications are POSTed; unset means they are only logged.
+    notify_webhook_url: str | None = None
 
     @property
     def signing_key_path(self) -> Path:
@@ -105,7 +124,7 @@ def _parse(key: str, type_name: object, raw: str) -> object:
             return float(raw)
         if kind.startswith("Path"):
             return Path(raw) if raw else None
-        if kind == "Secret":
+        if kind in ("Secret", "Secret | None"):
             return Secret(raw)
     except ValueError:
         raise InvalidSetting(key, f"expected {kind}, got {raw!r}") from None

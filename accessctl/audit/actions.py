@@ -7,6 +7,7 @@ DECISION_DENY = "decision.deny"
 BREAK_GLASS_GRANTED = "break_glass.granted"
 BREAK_GLASS_ENDED = "break_glass.ended"
 BREAK_GLASS_REVIEWED = "break_glass.reviewed"
+BREAK_GLASS_REFUSED = "break_glass.refused"
 POLICY_PUBLISHED = "policy.published"
 POLICY_APPROVED = "policy.approved"
 POLICY_ROLLED_BACK = "policy.rolled_back"
@@ -24,6 +25,7 @@ ALL = frozenset(
         BREAK_GLASS_GRANTED,
         BREAK_GLASS_ENDED,
         BREAK_GLASS_REVIEWED,
+        BREAK_GLASS_REFUSED,
         POLICY_PUBLISHED,
         POLICY_APPROVED,
         POLICY_ROLLED_BACK,

@@ -33,11 +33,21 @@ def _coding(system: str, code: str, display: str | None = None) -> dict[str, str
     return coding
 
 
-def _is_break_glass(chained: ChainedEvent) -> bool:
+# Break-the-glass as DICOM 110113 Security Alert: started (a grant, or an access it opened), stopped, refused.
+_OVERRIDE_STARTED = ("110127", "Emergency Override Started")
+_OVERRIDE_STOPPED = ("110138", "Emergency Override Stopped")
+
+
+def _override(chained: ChainedEvent) -> tuple[str, str] | None:
+    """The DICOM 110113 subtype of a break-the-glass event, or None for any other event."""
     event = chained.event
-    return event.action == actions.BREAK_GLASS_GRANTED or (
-        event.action in actions.DECISIONS and event.break_glass_grant_id is not None
-    )
+    if event.action == actions.BREAK_GLASS_ENDED:
+        return _OVERRIDE_STOPPED
+    if event.action in {actions.BREAK_GLASS_GRANTED, actions.BREAK_GLASS_REFUSED}:
+        return _OVERRIDE_STARTED
+    if event.action in actions.DECISIONS and event.break_glass_grant_id is not None:
+        return _OVERRIDE_STARTED
+    return None
 
 
 def _agents(chained: ChainedEvent) -> list[dict[str, Any]]:
@@ -100,9 +110,10 @@ def to_fhir(chained: ChainedEvent) -> dict[str, Any]:
     """The BALP AuditEvent: type `rest` (or DICOM 110113 Security Alert for break-the-glass), who, what, why."""
     event = chained.event
     code = ACTION_CODES.get(event.data_action or "", "E")
-    if _is_break_glass(chained):
+    override = _override(chained)
+    if override is not None:
         event_type = _coding(DCM, "110113", "Security Alert")
-        subtype = [_coding(DCM, "110127", "Emergency Override Started")]
+        subtype = [_coding(DCM, *override)]
     else:
         event_type = _coding(EVENT_TYPE, "rest", "RESTful Operation")
         subtype = [_coding(RESTFUL, INTERACTIONS.get(code, "operation"))]
@@ -121,7 +132,9 @@ def to_fhir(chained: ChainedEvent) -> dict[str, Any]:
     }
     if event.reason:
         resource["outcomeDesc"] = event.reason
-    purpose = "ETREAT" if _is_break_glass(chained) else event.purpose_of_use
+    # A grant is audited under its reason's configured purpose; what it opens, as emergency treatment.
+    granted = event.action == actions.BREAK_GLASS_GRANTED and event.purpose_of_use
+    purpose = (event.purpose_of_use if granted else "ETREAT") if override is not None else event.purpose_of_use
     if purpose:
         resource["purposeOfEvent"] = [{"coding": [_coding(PURPOSE, purpose)]}]
     return resource

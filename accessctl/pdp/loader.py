@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.break_glass.models import BreakGlassGrant
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.directory.models import Employment, Organisation, Service, Unit, UnitService, User
 from accessctl.engine import (
     AssignmentFacts,
+    BreakGlassGrantFacts,
     CareRelationFacts,
     EmploymentFacts,
     OrganisationFacts,
@@ -63,6 +65,19 @@ def block_facts(b: PatientBlock) -> PatientBlockFacts:
     )
 
 
+def grant_facts(g: BreakGlassGrant) -> BreakGlassGrantFacts:
+    return BreakGlassGrantFacts(
+        id=g.id,
+        user_id=g.user_id,
+        patient=g.patient,
+        unit_id=g.unit_id,
+        reason_code=g.reason_code,
+        valid_from=g.granted_at,
+        expires_at=g.expires_at,
+        ended_at=g.ended_at,
+    )
+
+
 async def load_snapshot(session: AsyncSession, now: datetime) -> Snapshot:
     """Everything the engine decides on; context that has already ended is left out."""
     services: dict[str, set[str]] = defaultdict(set)
@@ -79,6 +94,9 @@ async def load_snapshot(session: AsyncSession, now: datetime) -> Snapshot:
     blocks = await session.scalars(
         select(PatientBlock).where(or_(PatientBlock.valid_to.is_(None), PatientBlock.valid_to > now))
     )
+    grants = await session.scalars(
+        select(BreakGlassGrant).where(BreakGlassGrant.ended_at.is_(None), BreakGlassGrant.expires_at > now)
+    )
     return Snapshot(
         organisations=tuple(organisation_facts(o) for o in await session.scalars(select(Organisation))),
         units=units,
@@ -87,6 +105,7 @@ async def load_snapshot(session: AsyncSession, now: datetime) -> Snapshot:
         assignments=tuple(assignment_facts(a) for a in await session.scalars(select(RoleAssignment))),
         care_relations=tuple(care_relation_facts(r) for r in relations),
         blocks=tuple(block_facts(b) for b in blocks),
+        grants=tuple(grant_facts(g) for g in grants),
         shielded_services=shielded,
     )
 

@@ -26,6 +26,7 @@ def decision_event(
     at: datetime,
 ) -> AuditEvent:
     user = engine.user(request.user_id)
+    grant = engine.world.patients.grant(decision.grant_id) if decision.grant_id else None
     return AuditEvent(
         action=DECISION_PERMIT if decision.allowed else DECISION_DENY,
         occurred_at=at,
@@ -44,6 +45,8 @@ def decision_event(
         reason=decision.reason,
         purpose_of_use=request.purpose_of_use,
         break_glass_grant_id=decision.grant_id,
+        # The patient's access log shows this code (never the free text) for accesses a grant opened.
+        break_glass_reason_code=grant.reason_code if grant is not None else None,
         client_system=_text(context, "client_system"),
         workstation=_text(context, "workstation"),
         policy_version=decision.policy_version,

@@ -12,16 +12,18 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.break_glass.models import BreakGlassGrant
 from accessctl.changes import CHANNEL, ChangeRef, changes_since, latest_seq
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.db import Database
 from accessctl.directory.models import Organisation
-from accessctl.engine import AccessRequest, CompiledPolicy, Decision, Engine
+from accessctl.engine import DEFAULT_BREAK_GLASS_REASONS, AccessRequest, CompiledPolicy, Decision, Engine
 from accessctl.errors import StoreUnavailable
 from accessctl.pdp.gate import DecisionGate
 from accessctl.pdp.loader import (
     block_facts,
     care_relation_facts,
+    grant_facts,
     load_snapshot,
     load_unit,
     load_user,
@@ -36,8 +38,16 @@ PolicyLoader = Callable[[AsyncSession], Awaitable[CompiledPolicy]]
 class DecisionPoint:
     """Holds the engine; `catch_up()` applies every logged change not yet applied, in order."""
 
-    def __init__(self, database: Database, load_policy: PolicyLoader, *, poll_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        database: Database,
+        load_policy: PolicyLoader,
+        *,
+        poll_seconds: float = 0.5,
+        break_glass_reasons: tuple[str, ...] = DEFAULT_BREAK_GLASS_REASONS,
+    ) -> None:
         self._database = database
+        self._break_glass_reasons = break_glass_reasons
         self._load_policy = load_policy
         self._poll_seconds = poll_seconds
         self._engine: Engine | None = None
@@ -95,7 +105,9 @@ class DecisionPoint:
             policy = await self._load_policy(session)
             snapshot = await load_snapshot(session, datetime.now(UTC))
         # Built in a thread: at the region's size this takes seconds, and decisions go on meanwhile.
-        engine = await asyncio.to_thread(Engine, policy, snapshot)
+        engine = await asyncio.to_thread(
+            lambda: Engine(policy, snapshot, break_glass_reasons=self._break_glass_reasons)
+        )
         async with self.gate.changing():
             self._engine = engine
             self._applied = seq
@@ -149,6 +161,12 @@ class DecisionPoint:
                 engine.remove_block(change.key)
             else:
                 engine.put_block(block_facts(block))
+        elif change.kind == "break_glass":
+            grant = await session.get(BreakGlassGrant, change.key, populate_existing=True)
+            if grant is None:
+                engine.remove_grant(change.key)
+            else:
+                engine.put_grant(grant_facts(grant))
         elif change.kind == "user":
             user, jobs, roles = await load_user(session, change.key)
             engine.replace_user(change.key, user, jobs, roles)

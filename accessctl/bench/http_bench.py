@@ -1,0 +1,221 @@
+"""HTTP benchmark: the real server and a bare Litestar app, started side by side and driven on loopback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from accessctl.auth import DevSigningKey, issue_token
+from accessctl.bench.drivers import Load, LoadResult, drive
+from accessctl.bench.mix import PATIENT_KINDS, request_mix
+from accessctl.bench.region import RegionFacts
+from accessctl.bench.report import Row
+from accessctl.bench.servers import clean_env, free_port, running_server
+from accessctl.engine import AccessRequest
+from accessctl.settings import Settings
+
+BATCH = 100
+TARGETS = {"single_share": 0.5, "single_p99_ms": 15.0, "batch_decisions_per_s": 50_000.0}
+CONTEXT = {"client_system": "accessctl-bench", "workstation": "bench-01"}
+
+
+@dataclass(frozen=True)
+class HttpPlan:
+    """How long and how hard each scenario is driven."""
+
+    seconds: float
+    connections: int
+    warmup_seconds: float
+    use_wrk: bool
+    ready_timeout_s: float = 180.0
+
+
+def evaluation(request: AccessRequest) -> dict[str, Any]:
+    """One AuthZEN evaluation (DESIGN §2's shape) without its context."""
+    resource: dict[str, Any] = {"patient": request.patient, "unit": request.resource_unit}
+    return {
+        "subject": {
+            "type": "user",
+            "id": request.user_id,
+            "properties": {"unit": request.unit_id, "purpose_of_use": request.purpose_of_use or "TREAT"},
+        },
+        "action": {"name": request.action},
+        "resource": {
+            "type": request.resource_type,
+            "id": request.resource_id,
+            "properties": {k: v for k, v in resource.items() if v is not None},
+        },
+    }
+
+
+def bodies(facts: RegionFacts, singles: int, batches: int, seed: int) -> tuple[list[str], list[str]]:
+    """Single evaluations about patients, and batches of BATCH of them with the context as the top-level default."""
+    mix = request_mix(
+        facts.policy, facts.snapshot, facts.now, singles + batches * BATCH, seed=seed, kinds=PATIENT_KINDS
+    )
+    requests = [m.request for m in mix]
+    single = [json.dumps({**evaluation(r), "context": CONTEXT}) for r in requests[:singles]]
+    rest = requests[singles:]
+    batched = [
+        json.dumps({"context": CONTEXT, "evaluations": [evaluation(r) for r in rest[i : i + BATCH]]})
+        for i in range(0, len(rest) - BATCH + 1, BATCH)
+    ]
+    return single, batched
+
+
+def _token(settings: Settings) -> str:
+    key = DevSigningKey.load_or_create(settings.signing_key_path)
+    return issue_token(
+        key,
+        subject="bench",
+        scopes=["authz:evaluate"],
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_s=3600,
+    )
+
+
+def _server_env(settings: Settings) -> dict[str, str]:
+    return clean_env(
+        {
+            "ACCESSCTL_DATA_DIR": str(settings.data_dir),
+            "ACCESSCTL_DATABASE_URL": settings.database_url.reveal(),
+            "ACCESSCTL_POLICIES_DIR": str(settings.policies_dir),
+            "ACCESSCTL_LOG_LEVEL": "warning",
+        }
+    )
+
+
+def _check(base: str, path: str, headers: dict[str, str], body: str, expect: int) -> None:
+    """One request before timing: a scenario that answers errors would be timed for nothing."""
+    response = httpx.post(base + path, content=body, headers=headers, timeout=30)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:500]}")
+    answers = response.json().get("evaluations", [response.json()])
+    if len(answers) != expect or not all("decision" in a for a in answers):
+        raise RuntimeError(f"{path} answered an unexpected shape: {response.text[:500]}")
+
+
+def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *, seed: int) -> dict[str, Any]:
+    """Start both servers, drive bare, single and batch scenarios in turn, stop both servers."""
+    single, batched = bodies(facts, singles=5000, batches=50, seed=seed)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {_token(settings)}"}
+    bare_port, app_port = free_port(), free_port()
+    bare_cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "accessctl.bench.bare_app:create_bare_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(bare_port),
+        "--workers",
+        "2",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    app_cmd = [
+        sys.executable,
+        "-m",
+        "accessctl.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(app_port),
+        "--workers",
+        "2",
+    ]
+    results: dict[str, LoadResult] = {}
+    with ExitStack() as stack:
+        bare = stack.enter_context(
+            running_server(
+                bare_cmd,
+                clean_env({}),
+                bare_port,
+                workdir / "bare.log",
+                ready_path="/health/ready",
+                timeout_s=plan.ready_timeout_s,
+            )
+        )
+        app = stack.enter_context(
+            running_server(
+                app_cmd,
+                _server_env(settings),
+                app_port,
+                workdir / "server.log",
+                ready_path="/health/ready",
+                timeout_s=plan.ready_timeout_s,
+            )
+        )
+        scenarios = {
+            "bare": (bare_port, "/bare", single),
+            "single": (app_port, "/access/v1/evaluation", single),
+            "batch": (app_port, "/access/v1/evaluations", batched),
+        }
+        _check(bare, "/bare", headers, single[0], 1)
+        _check(app, "/access/v1/evaluation", headers, single[0], 1)
+        _check(app, "/access/v1/evaluations", headers, batched[0], BATCH)
+        for name, (port, path, sent) in scenarios.items():
+            if plan.warmup_seconds > 0:
+                drive(
+                    Load(port, path, headers, sent, plan.connections, plan.warmup_seconds),
+                    workdir,
+                    use_wrk=plan.use_wrk,
+                )
+            results[name] = drive(
+                Load(port, path, headers, sent, plan.connections, plan.seconds), workdir, use_wrk=plan.use_wrk
+            )
+    return summary(results, facts, plan)
+
+
+def summary(results: dict[str, LoadResult], facts: RegionFacts, plan: HttpPlan) -> dict[str, Any]:
+    bare, single, batch = results["bare"], results["single"], results["batch"]
+    out: dict[str, Any] = {
+        "users": len(facts.snapshot.users),
+        "connections": plan.connections,
+        "seconds": plan.seconds,
+        "load_generator": "wrk" if plan.use_wrk else "python",
+        "batch_size": BATCH,
+        "single_share_of_bare": single.per_second / bare.per_second if bare.per_second else 0.0,
+        "batch_decisions_per_s": batch.per_second * BATCH,
+    }
+    for name, r in results.items():
+        out.update(
+            {
+                f"{name}_rps": r.per_second,
+                f"{name}_p50_ms": r.p50_ms,
+                f"{name}_p99_ms": r.p99_ms,
+                f"{name}_requests": r.requests,
+                f"{name}_errors": r.errors,
+                f"{name}_non_2xx": r.non_2xx,
+            }
+        )
+    return out
+
+
+def rows(result: dict[str, Any]) -> list[Row]:
+    """The table of `accessctl bench http`, with the team's targets."""
+    c = result["connections"]
+    return [
+        Row(f"bare endpoint req/s ({c} conn)", result["bare_rps"], "/s"),
+        Row("bare p50", result["bare_p50_ms"], "ms"),
+        Row("bare p99", result["bare_p99_ms"], "ms"),
+        Row(f"single evaluation req/s ({c} conn)", result["single_rps"], "/s"),
+        Row("single / bare req/s", result["single_share_of_bare"] * 100, "%", TARGETS["single_share"] * 100, ">="),
+        Row("single p50", result["single_p50_ms"], "ms"),
+        Row("single p99", result["single_p99_ms"], "ms", TARGETS["single_p99_ms"]),
+        Row(f"batch of {BATCH} req/s ({c} conn)", result["batch_rps"], "/s"),
+        Row("batch decisions/s", result["batch_decisions_per_s"], "/s", TARGETS["batch_decisions_per_s"], ">="),
+        Row("batch p50", result["batch_p50_ms"], "ms"),
+        Row("batch p99", result["batch_p99_ms"], "ms"),
+    ]

@@ -1,0 +1,105 @@
+"""`accessctl bench http`: requests/s and latency of the real server beside a bare Litestar app, on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import click
+
+from accessctl.demo.population import DEFAULT_SEED, DEFAULT_USERS
+
+
+def _client_name(use_wrk: bool) -> str:
+    return "wrk (1 thread)" if use_wrk else "the Python load generator (its own process)"
+
+
+@click.command("http")
+@click.option(
+    "--users",
+    type=click.IntRange(min=50),
+    default=DEFAULT_USERS,
+    show_default=True,
+    help="Health workers in the demo region the bench loads.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Demo seed.")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=1, max=300),
+    default=10.0,
+    show_default=True,
+    help="Measured time per scenario (bare, single, batch); each also gets a short warm-up.",
+)
+@click.option(
+    "--connections",
+    type=click.IntRange(1, 1024),
+    default=32,
+    show_default=True,
+    help="Concurrent keep-alive connections.",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    help="Serve from this database (created if missing, loaded with the demo when empty).",
+)
+@click.option(
+    "--python-client", "python_client", is_flag=True, help="Use the Python load generator even if wrk is installed."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+@click.pass_context
+def http(
+    ctx: click.Context,
+    users: int,
+    seed: int,
+    seconds: float,
+    connections: int,
+    database_url: str | None,
+    python_client: bool,
+    as_json: bool,
+) -> None:
+    """Drive the server (2 workers) and a bare app (2 workers) on 127.0.0.1; both are stopped at the end.
+
+    Scenarios: the bare endpoint, single evaluations about patients (audited), and batches of 100.
+    """
+    from accessctl.bench import http_bench
+    from accessctl.bench.cli import settings_for
+    from accessctl.bench.drivers import wrk_path
+    from accessctl.bench.region import prepare_region, read_facts
+    from accessctl.bench.report import misses, render_table
+
+    use_wrk = wrk_path() is not None and not python_client
+    with tempfile.TemporaryDirectory(prefix="accessctl-bench-http-") as tmp:
+        settings = settings_for(ctx, database_url, Path(tmp))
+        click.echo(f"preparing the demo region ({users} users) in {settings.database_url_redacted}", err=True)
+        prepare_region(settings, users, seed)
+        facts = read_facts(settings)
+        plan = http_bench.HttpPlan(
+            seconds=seconds, connections=connections, warmup_seconds=min(2.0, seconds / 2), use_wrk=use_wrk
+        )
+        click.echo(
+            f"starting both servers; then 3 scenarios x {seconds:g} s with {_client_name(use_wrk)}",
+            err=True,
+        )
+        try:
+            result = http_bench.run(facts, settings, plan, Path(tmp), seed=seed)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            raise click.ClickException(f"the HTTP bench stopped (both servers are stopped): {exc}") from exc
+    rows = http_bench.rows(result)
+    result["misses"] = misses(rows)
+    result["cpus"] = os.cpu_count()
+    notes = [
+        f"{result['users']} users; database {settings.database_url_redacted.split(':', 1)[0]}; "
+        f"load generator: {_client_name(use_wrk)}",
+        f"{os.cpu_count()} CPUs: the load generator and the 2 server workers share them, so absolute numbers are "
+        "lower than on a dedicated box; compare against the bare endpoint measured in the same run",
+        "single and batch evaluations are all about patients, so each decision waits for its audit commit",
+        f"errors/non-2xx: bare {result['bare_errors']}/{result['bare_non_2xx']}, single {result['single_errors']}/"
+        f"{result['single_non_2xx']}, batch {result['batch_errors']}/{result['batch_non_2xx']}",
+    ]
+    if as_json:
+        click.echo(json.dumps(result, sort_keys=True))
+    else:
+        click.echo(render_table("accessctl bench http", rows, notes))

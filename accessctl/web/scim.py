@@ -1,0 +1,188 @@
+"""SCIM 2.0 at /scim/v2 (scope hr:write): Users for joiners, movers and leavers; discovery and Groups beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, Router, delete, get, patch, post, put
+from litestar.datastructures import State
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.db import utcnow
+from accessctl.engine.types import CompiledPolicy
+from accessctl.hr_sync import HrUserService, StoredUser, parse_filter, project, search_users, user_from_scim
+from accessctl.hr_sync.errors import InvalidSyntax, InvalidValue
+from accessctl.hr_sync.mapping import field, user_to_scim, weak_etag
+from accessctl.hr_sync.schemas import SEARCH_REQUEST
+from accessctl.hr_sync.store import load_user, read_user
+from accessctl.pdp.policy_source import active_policy
+from accessctl.policies.assignment_sync import recompute_user
+from accessctl.policies.audit_hook import AuditOutbox
+from accessctl.web.auth import requires
+from accessctl.web.dependencies import DbSession
+from accessctl.web.policies import caller, committed
+from accessctl.web.scim_discovery import DISCOVERY_HANDLERS, GroupController
+from accessctl.web.scim_http import (
+    SCIM_EXCEPTION_HANDLERS,
+    if_match_version,
+    json_body,
+    list_response,
+    page_window,
+    scim_response,
+)
+
+BASE = "/scim/v2"
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    return f"{str(request.base_url).rstrip('/')}{BASE}"
+
+
+def _user_json(request: Request[Any, Any, Any], user: StoredUser) -> dict[str, Any]:
+    return user_to_scim(user, f"{base_url(request)}/Users/{user.id}")
+
+
+def _answer(request: Request[Any, Any, Any], user: StoredUser, status: int = 200) -> Response[Any]:
+    body = project(_user_json(request, user), request.query_params.get("attributes"), None)
+    headers = {"ETag": weak_etag(user.version), "Location": f"{base_url(request)}/Users/{user.id}"}
+    return scim_response(body, status, headers)
+
+
+class _AssignmentsFromPolicy:
+    """Recomputes a user's hr role assignments under the active policy, loaded once per request when needed."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.policy: CompiledPolicy | None = None
+
+    async def __call__(self, session: AsyncSession, user_id: str) -> bool:
+        if self.policy is None:
+            self.policy = await active_policy(session, fallback_dir=self.state.settings.policies_dir)
+        return await recompute_user(session, self.policy, user_id)
+
+
+def _service(
+    request: Request[Any, Any, Any], session: AsyncSession, state: State, outbox: AuditOutbox
+) -> HrUserService:
+    return HrUserService(session, recompute=_AssignmentsFromPolicy(state), audit=outbox, actor=caller(request))
+
+
+async def _search(request: Request[Any, Any, Any], session: AsyncSession, params: dict[str, Any]) -> Response[Any]:
+    raw_filter = params.get("filter")
+    where = parse_filter(str(raw_filter)) if raw_filter not in (None, "") else None
+    order = str(params.get("sortOrder") or "ascending").lower()
+    if order not in {"ascending", "descending"}:
+        raise InvalidValue("sortOrder must be ascending or descending", field="sortOrder")
+    start, count = page_window(params.get("startIndex"), params.get("count"))
+    sort_by = params.get("sortBy")
+    total, users = await search_users(
+        session,
+        utcnow(),
+        where=where,
+        sort_by=str(sort_by) if sort_by else None,
+        descending=order == "descending",
+        start_index=start,
+        count=count,
+    )
+    attributes, excluded = params.get("attributes"), params.get("excludedAttributes")
+    if isinstance(attributes, list):
+        attributes = ",".join(attributes)
+    if isinstance(excluded, list):
+        excluded = ",".join(excluded)
+    resources = [project(_user_json(request, u), attributes, excluded) for u in users]
+    return list_response(resources, total, start)
+
+
+async def _search_request(request: Request[Any, Any, Any], session: AsyncSession) -> Response[Any]:
+    body = await json_body(request)
+    if not isinstance(body, dict) or SEARCH_REQUEST not in (field(body, "schemas") or []):
+        raise InvalidSyntax(f"schemas must list {SEARCH_REQUEST}", field="schemas")
+    names = ("filter", "sortBy", "sortOrder", "startIndex", "count", "attributes", "excludedAttributes")
+    return await _search(request, session, {name: field(body, name) for name in names})
+
+
+@post("/.search", status_code=200)
+async def search_everything(request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
+    """A search from the root (RFC 7644 §3.4.3): answers from Users, the only resource type with a filter of note."""
+    return await _search_request(request, db_session)
+
+
+class UserController(Controller):
+    path = "/Users"
+
+    @get("/")
+    async def list_users(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
+        """Users matching `filter`, sorted by `sortBy`, from `startIndex`, at most `count`."""
+        return await _search(request, db_session, dict(request.query_params))
+
+    @post("/.search", status_code=200)
+    async def search(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
+        """The same query as GET /Users, in a SearchRequest body."""
+        return await _search_request(request, db_session)
+
+    @get("/{user_id:str}")
+    async def get_user(
+        self, request: Request[Any, Any, Any], db_session: DbSession, user_id: FromPath[str]
+    ) -> Response[Any]:
+        now = utcnow()
+        user = await read_user(db_session, await load_user(db_session, user_id, now), now)
+        if request.headers.get("if-none-match") == weak_etag(user.version):
+            return Response(content=b"", status_code=304, headers={"ETag": weak_etag(user.version)})
+        body = project(
+            _user_json(request, user),
+            request.query_params.get("attributes"),
+            request.query_params.get("excludedAttributes"),
+        )
+        return scim_response(body, headers={"ETag": weak_etag(user.version)})
+
+    @post("/", status_code=201)
+    async def create_user(self, request: Request[Any, Any, Any], db_session: DbSession, state: State) -> Response[Any]:
+        """A joiner (or a rehire of a leaver SCIM deleted: the same id comes back)."""
+        record = user_from_scim(await json_body(request))
+        outbox = AuditOutbox()
+        user, _ = await _service(request, db_session, state, outbox).create(record)
+        await committed(db_session, state, outbox)
+        return _answer(request, user, 201)
+
+    @put("/{user_id:str}")
+    async def replace_user(
+        self, request: Request[Any, Any, Any], db_session: DbSession, state: State, user_id: FromPath[str]
+    ) -> Response[Any]:
+        """Replace everything HR owns about the user, employments included."""
+        record = user_from_scim(await json_body(request))
+        outbox = AuditOutbox()
+        service = _service(request, db_session, state, outbox)
+        user = await service.replace(user_id, record, if_match_version(request))
+        await committed(db_session, state, outbox)
+        return _answer(request, user)
+
+    @patch("/{user_id:str}")
+    async def patch_user(
+        self, request: Request[Any, Any, Any], db_session: DbSession, state: State, user_id: FromPath[str]
+    ) -> Response[Any]:
+        """Apply add/replace/remove operations, all or none."""
+        body = await json_body(request)
+        outbox = AuditOutbox()
+        service = _service(request, db_session, state, outbox)
+        user = await service.patch(user_id, body, if_match_version(request))
+        await committed(db_session, state, outbox)
+        return _answer(request, user)
+
+    @delete("/{user_id:str}", status_code=204)
+    async def delete_user(
+        self, request: Request[Any, Any, Any], db_session: DbSession, state: State, user_id: FromPath[str]
+    ) -> None:
+        """A leaver: deactivated at once, employments ended; the row stays, and SCIM answers 404 for it after."""
+        outbox = AuditOutbox()
+        await _service(request, db_session, state, outbox).deactivate(user_id, if_match_version(request))
+        await committed(db_session, state, outbox)
+
+
+scim_router = Router(
+    path=BASE,
+    route_handlers=[UserController, search_everything, GroupController, *DISCOVERY_HANDLERS],
+    guards=[requires("hr:write")],
+    exception_handlers=SCIM_EXCEPTION_HANDLERS,
+    tags=["hr (SCIM 2.0)"],
+)

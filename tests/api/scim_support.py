@@ -1,0 +1,76 @@
+"""Shared pieces for the SCIM tests: headers, a world with units, and a valid user body."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.migrate import PROJECT_ROOT
+from accessctl.policies.assignment_sync import sync_roles
+from accessctl.policies.compile import load_policy
+from tests.factories import add_organisation, add_unit
+
+USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+HEALTH = "urn:accessctl:scim:schemas:extension:health:1.0:User"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+SCIM_JSON = "application/scim+json"
+CLINIC = "scimby.legevakt"
+WARD = "scimby.sykehjem"
+
+
+async def add_scim_world(session: AsyncSession) -> None:
+    """One municipality with an out-of-hours clinic and a nursing home."""
+    await add_organisation(session, "scimby", seed=11)
+    await add_unit(session, "scimby", "scimby")
+    await add_unit(session, CLINIC, "scimby", parent="scimby", services=("legevakt",))
+    await add_unit(session, WARD, "scimby", parent="scimby", services=("sykehjem",))
+    # Role rows exist once a policy is published; hr assignments refer to them.
+    await sync_roles(session, load_policy(PROJECT_ROOT / "policies"))
+    await session.commit()
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def days(n: float) -> str:
+    """A moment `n` days from now, as SCIM dateTime."""
+    return iso(datetime.now(UTC) + timedelta(days=n))
+
+
+def employment(
+    unit: str = CLINIC, position: str = "7006", start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
+    job: dict[str, Any] = {"unit": unit, "positionCode": position, "validFrom": start or "2024-01-01T00:00:00Z"}
+    if end is not None:
+        job["validTo"] = end
+    return job
+
+
+def user_body(n: int = 1, **overrides: Any) -> dict[str, Any]:
+    """A valid joiner: physician at the out-of-hours clinic since 2024."""
+    body: dict[str, Any] = {
+        "schemas": [USER_URN, ENTERPRISE, HEALTH],
+        "externalId": f"hr-{n:05d}",
+        "userName": f"lege{n}@scimby.example",
+        "name": {"givenName": "Kari", "familyName": f"Nordmann{n}"},
+        "emails": [{"value": f"lege{n}@scimby.example", "type": "work", "primary": True}],
+        "active": True,
+        HEALTH: {"hprNumber": "1234567", "employments": [employment()]},
+    }
+    body.update(overrides)
+    return body
+
+
+class RecordedAudit:
+    """Stands in for the app's audit writer: keeps the events it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    async def record(self, event: Any) -> None:
+        self.events.append(event)

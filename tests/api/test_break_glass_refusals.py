@@ -1,0 +1,119 @@
+"""Break-the-glass refused (403 with the reason, and audited), and no grant when its audit record cannot be written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.changes import log_change
+from accessctl.context.models import PatientBlock
+from accessctl.directory.models import Organisation, User
+from tests.api.break_glass_world import audit_rows, break_glass, grants
+from tests.api.conftest import TokenFactory, bearer
+from tests.api.test_authzen import evaluation
+from tests.api.test_decision_audit import FailingStore
+from tests.api.world import DOCTOR, PATIENT, UNIT, add_world
+from tests.factories import add_user
+
+pytestmark = pytest.mark.usefixtures("world")
+
+
+@pytest.fixture
+async def world(session: Any) -> None:
+    await add_world(session)
+
+
+@pytest.fixture
+def headers(token: TokenFactory) -> dict[str, str]:
+    return bearer(token("authz:evaluate", "context:write"))
+
+
+async def _refused(client: httpx.AsyncClient, headers: dict[str, str], code: str, **changes: Any) -> None:
+    response = await break_glass(client, headers, **changes)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == code
+
+
+async def _changed(app: Litestar, session: AsyncSession, kind: Any, key: str) -> None:
+    """Commit a directory change as HR sync would, and let the app's engine catch up."""
+    await log_change(session, kind, key)
+    await session.commit()
+    await app.state.decision_point.catch_up()
+
+
+async def test_refused_when_no_role_of_the_user_in_the_unit_may_break_the_glass(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, app: Litestar
+) -> None:
+    await add_user(session, "sekretaer1", unit=UNIT, position="6801")
+    await _changed(app, session, "user", "sekretaer1")
+    await _refused(client, headers, "break_glass_not_allowed", user="sekretaer1")
+    (refusal,) = await audit_rows(session, "break_glass.refused")
+    assert (refusal.user_id, refusal.patient, refusal.outcome, refusal.reason) == (
+        "sekretaer1",
+        PATIENT,
+        "deny",
+        "break_glass_not_allowed",
+    )
+    assert await grants(session) == []
+
+
+async def test_refused_in_a_unit_the_user_does_not_work_in(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    await _refused(client, headers, "not_employed_in_unit", unit="testby")
+
+
+async def test_refused_when_a_block_names_the_user_and_the_deny_offers_nothing(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession
+) -> None:
+    block = {"patient": PATIENT, "user": DOCTOR, "reason": "neighbour", "valid_from": "2026-01-01T00:00:00Z"}
+    assert (await client.put("/v1/patient-blocks/b-1", json=block, headers=headers)).status_code == 201
+    answer = (await client.post("/access/v1/evaluation", json=evaluation(), headers=headers)).json()
+    assert answer["context"]["reason"] == "blocked_for_user"
+    assert "break_glass" not in answer["context"]
+    await _refused(client, headers, "blocked_for_user")
+    assert await session.get(PatientBlock, "b-1") is not None
+    assert await grants(session) == []
+
+
+async def test_refused_when_the_user_is_inactive(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, app: Litestar
+) -> None:
+    await session.execute(update(User).where(User.id == DOCTOR).values(status="inactive"))
+    await _changed(app, session, "user", DOCTOR)
+    await _refused(client, headers, "subject_inactive")
+
+
+async def test_refused_when_the_organisation_is_not_live(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, app: Litestar
+) -> None:
+    await session.execute(update(Organisation).where(Organisation.id == "testby").values(agreement_signed=False))
+    await _changed(app, session, "organisation", "testby")
+    await _refused(client, headers, "organisation_not_live")
+
+
+async def test_no_grant_exists_when_its_audit_record_cannot_be_committed(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, app: Litestar
+) -> None:
+    writer = app.state.audit_writer
+    real = writer.engine
+    writer.engine = FailingStore(real)
+    response = await break_glass(client, headers)
+    assert response.status_code == 503
+    assert response.json()["code"] == "store_unavailable"
+    writer.engine = real
+    assert await grants(session) == []
+    assert await audit_rows(session, "break_glass.granted") == []
+    # Nothing opened: the next evaluation still denies, and a retry once the store is back grants normally.
+    answer = (await client.post("/access/v1/evaluation", json=evaluation(), headers=headers)).json()
+    assert (answer["decision"], answer["context"]["reason"]) == (False, "no_care_relation")
+    assert (await break_glass(client, headers)).status_code == 201
+    assert len(await grants(session)) == 1
+
+
+async def test_an_unknown_grant_cannot_be_ended(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    response = await client.post("/v1/break-glass/no-such-grant/end", headers=headers)
+    assert (response.status_code, response.json()["field"]) == (404, "id")

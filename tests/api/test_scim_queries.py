@@ -1,0 +1,167 @@
+"""SCIM list queries: each filter operator, sorting, pagination, and PATCH in its path and no-path forms."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from tests.api.conftest import TokenFactory, bearer, serving
+from tests.api.scim_support import CLINIC, HEALTH, PATCH_OP, SCIM_JSON, WARD, add_scim_world, employment, user_body
+
+
+@pytest.fixture
+def headers(token: TokenFactory) -> dict[str, str]:
+    return {**bearer(token("hr:write")), "Content-Type": SCIM_JSON}
+
+
+@pytest.fixture
+async def scim(app: Litestar, session: Any, headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """Three users: 1 and 2 active at the clinic, 3 deactivated (but still employed) at the nursing home."""
+    await add_scim_world(session)
+    async with serving(app) as client:
+        for n, family in ((1, "Berg"), (2, "Aas"), (3, "Dahl")):
+            body = user_body(n, name={"givenName": "Kari", "familyName": family})
+            if n == 3:
+                body.update(active=False, emails=[{"value": "dahl@other.example", "type": "work"}])
+                body[HEALTH]["employments"] = [employment(WARD, "7010")]
+            assert (await client.post("/scim/v2/Users", json=body, headers=headers)).status_code == 201
+        yield client
+
+
+async def _names(scim: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[str]:
+    response = await scim.get("/scim/v2/Users", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [r["name"]["familyName"] for r in response.json()["Resources"]]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ('userName eq "LEGE1@scimby.example"', ["Berg"]),
+        ('userName ne "lege1@scimby.example"', ["Aas", "Dahl"]),
+        ('name.familyName co "a"', ["Aas", "Dahl"]),
+        ('userName sw "lege2"', ["Aas"]),
+        ('emails ew "other.example"', ["Dahl"]),
+        ('emails.value eq "lege1@scimby.example"', ["Berg"]),
+        ('emails[type eq "work" and value co "other"]', ["Dahl"]),
+        ('externalId eq "hr-00002"', ["Aas"]),
+        ("active eq true", ["Aas", "Berg"]),
+        ("active eq false", ["Dahl"]),
+        ('externalId gt "hr-00001"', ["Aas", "Dahl"]),
+        ('externalId le "hr-00002"', ["Aas", "Berg"]),
+        ('meta.lastModified gt "2000-01-01T00:00:00Z"', ["Aas", "Berg", "Dahl"]),
+        ('meta.lastModified lt "2000-01-01T00:00:00Z"', []),
+        ("emails pr", ["Aas", "Berg", "Dahl"]),
+        ('name.familyName eq "Aas" or name.familyName eq "Dahl"', ["Aas", "Dahl"]),
+        ('active eq true and not (name.familyName eq "Aas")', ["Berg"]),
+    ],
+)
+async def test_filter_operators(
+    scim: httpx.AsyncClient, headers: dict[str, str], expression: str, expected: list[str]
+) -> None:
+    assert await _names(scim, headers, filter=expression, sortBy="name.familyName") == expected
+
+
+@pytest.mark.parametrize("expression", ["userName eq", 'nickName eq "x"', 'userName zz "x"', "(active eq true"])
+async def test_bad_filter_is_invalid_filter(scim: httpx.AsyncClient, headers: dict[str, str], expression: str) -> None:
+    response = await scim.get("/scim/v2/Users", params={"filter": expression}, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["scimType"] == "invalidFilter"
+
+
+async def test_sorting_and_pagination(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    assert await _names(scim, headers, sortBy="name.familyName", sortOrder="descending") == ["Dahl", "Berg", "Aas"]
+    response = await scim.get(
+        "/scim/v2/Users", params={"sortBy": "name.familyName", "startIndex": 2, "count": 1}, headers=headers
+    )
+    page = response.json()
+    assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (3, 2, 1)
+    assert [r["name"]["familyName"] for r in page["Resources"]] == ["Berg"]
+    assert await _names(scim, headers, count=0) == []
+
+
+async def test_search_request_and_attribute_projection(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'externalId eq "hr-00001"',
+        "attributes": ["userName"],
+    }
+    response = await scim.post("/scim/v2/Users/.search", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    [only] = response.json()["Resources"]
+    assert set(only) == {"schemas", "id", "userName"}
+
+
+async def _patch(scim: httpx.AsyncClient, headers: dict[str, str], *operations: dict[str, Any]) -> httpx.Response:
+    listed = await scim.get("/scim/v2/Users", params={"filter": 'externalId eq "hr-00001"'}, headers=headers)
+    user_id = listed.json()["Resources"][0]["id"]
+    body = {"schemas": [PATCH_OP], "Operations": list(operations)}
+    return await scim.patch(f"/scim/v2/Users/{user_id}", json=body, headers=headers)
+
+
+async def test_patch_value_path_replaces_the_work_address(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    response = await _patch(
+        scim, headers, {"op": "replace", "path": 'emails[type eq "work"].value', "value": "kari@new.example"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["emails"] == [{"value": "kari@new.example", "type": "work"}]
+
+
+async def test_patch_without_path_sets_each_attribute_of_the_object(
+    scim: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    value = {"name": {"familyName": "Lie"}, HEALTH: {"hprNumber": "7654321"}, "active": False}
+    response = await _patch(scim, headers, {"op": "Replace", "value": value})
+    assert response.status_code == 200, response.text
+    user = response.json()
+    assert (user["name"], user[HEALTH]["hprNumber"], user["active"]) == (
+        {"givenName": "Kari", "familyName": "Lie"},
+        "7654321",
+        False,
+    )
+
+
+async def test_patch_adds_an_employment_and_removes_the_hpr_number(
+    scim: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await _patch(
+        scim,
+        headers,
+        {"op": "add", "path": f"{HEALTH}:employments", "value": [employment(WARD, "7010")]},
+        {"op": "remove", "path": f"{HEALTH}:hprNumber"},
+    )
+    assert response.status_code == 200, response.text
+    health = response.json()[HEALTH]
+    assert [job["unit"] for job in health["employments"]] == [CLINIC, WARD]
+    assert "hprNumber" not in health
+
+
+@pytest.mark.parametrize(
+    ("operation", "scim_type"),
+    [
+        ({"op": "remove"}, "noTarget"),
+        ({"op": "replace", "path": "id", "value": "x"}, "mutability"),
+        ({"op": "replace", "path": 'emails[type eq "home" and value co "zz"].value', "value": "x@y.z"}, "noTarget"),
+        ({"op": "replace", "path": "userName[", "value": "x"}, "invalidPath"),
+        ({"op": "remove", "path": f"{HEALTH}:employments"}, "invalidValue"),
+    ],
+)
+async def test_bad_patch_is_rejected_whole(
+    scim: httpx.AsyncClient, headers: dict[str, str], operation: dict[str, Any], scim_type: str
+) -> None:
+    response = await _patch(scim, headers, {"op": "replace", "path": "name.familyName", "value": "Changed"}, operation)
+    assert response.status_code == 400, response.text
+    assert response.json()["scimType"] == scim_type
+    assert await _names(scim, headers, filter='externalId eq "hr-00001"') == ["Berg"]
+
+
+async def test_groups_are_units_with_their_current_members(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    response = await scim.get("/scim/v2/Groups", params={"filter": f'id eq "{CLINIC}"'}, headers=headers)
+    [clinic] = response.json()["Resources"]
+    assert len(clinic["members"]) == 2
+    assert (await scim.get(f"/scim/v2/Groups/{WARD}", headers=headers)).json().get("members") is None
+    assert (await scim.post("/scim/v2/Groups", json={}, headers=headers)).status_code == 405

@@ -1,0 +1,206 @@
+"""SCIM Users: create, read, replace, deactivate; ETags; bad records rejected whole, naming the attribute."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.changes.models import EngineChange
+from accessctl.directory.models import Employment, User
+from tests.api.conftest import TokenFactory, bearer, serving
+from tests.api.scim_support import (
+    ERROR,
+    HEALTH,
+    SCIM_JSON,
+    RecordedAudit,
+    add_scim_world,
+    employment,
+    user_body,
+)
+
+
+@pytest.fixture
+async def world(session: Any) -> None:
+    await add_scim_world(session)
+
+
+@pytest.fixture
+async def audit(app: Litestar) -> RecordedAudit:
+    return RecordedAudit()
+
+
+@pytest.fixture
+async def scim(app: Litestar, world: None, audit: RecordedAudit) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app) as client:
+        app.state.audit_writer = audit
+        yield client
+
+
+@pytest.fixture
+def headers(token: TokenFactory) -> dict[str, str]:
+    return {**bearer(token("hr:write")), "Content-Type": SCIM_JSON}
+
+
+async def _create(scim: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    response = await scim.post("/scim/v2/Users", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.headers["content-type"].startswith(SCIM_JSON)
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def _users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def test_created_user_reads_back_with_extensions_and_a_weak_etag(
+    scim: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    created = await _create(scim, headers, user_body())
+    response = await scim.get(f"/scim/v2/Users/{created['id']}", headers=headers)
+    assert response.status_code == 200
+    user = response.json()
+    assert user["userName"] == "lege1@scimby.example"
+    assert user["externalId"] == "hr-00001"
+    assert user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"] == "hr-00001"
+    assert user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"] == "scimby.legevakt"
+    assert user[HEALTH] == {"hprNumber": "1234567", "employments": [employment()]}
+    assert user["meta"]["version"] == 'W/"1"' == response.headers["etag"]
+
+
+async def test_scope_hr_write_is_needed_even_for_discovery(scim: httpx.AsyncClient, token: TokenFactory) -> None:
+    response = await scim.get("/scim/v2/ServiceProviderConfig", headers=bearer(token("directory:read")))
+    assert response.status_code == 403
+    assert response.json()["schemas"] == [ERROR]
+
+
+@pytest.mark.parametrize(
+    ("change", "attribute", "status", "scim_type"),
+    [
+        ({"userName": None}, "userName", 400, "invalidValue"),
+        ({"externalId": ""}, "externalId", 400, "invalidValue"),
+        ({HEALTH: {"employments": [employment(unit="nowhere")]}}, f"{HEALTH}:employments[0].unit", 400, "invalidValue"),
+        (
+            {HEALTH: {"employments": [employment(start="2025-01-01T00:00:00Z", end="2024-01-01T00:00:00Z")]}},
+            f"{HEALTH}:employments[0].validTo",
+            400,
+            "invalidValue",
+        ),
+        ({HEALTH: {"hprNumber": "0123", "employments": [employment()]}}, f"{HEALTH}:hprNumber", 400, "invalidValue"),
+        ({"externalId": "hr-00009"}, "externalId", 409, "uniqueness"),
+        ({"userName": "LEGE9@scimby.example"}, "userName", 409, "uniqueness"),
+        ({"schemas": ["urn:example:nothing"]}, "schemas", 400, "invalidSyntax"),
+    ],
+)
+async def test_bad_record_is_rejected_naming_the_attribute_and_nothing_is_written(
+    scim: httpx.AsyncClient,
+    headers: dict[str, str],
+    session: AsyncSession,
+    audit: RecordedAudit,
+    change: dict[str, Any],
+    attribute: str,
+    status: int,
+    scim_type: str,
+) -> None:
+    await _create(scim, headers, user_body(9))
+    users, jobs, events = (
+        await _users(session),
+        await session.scalar(select(func.count(Employment.id))),
+        len(audit.events),
+    )
+    body = user_body(10)
+    body.update(change)
+    response = await scim.post("/scim/v2/Users", json=body, headers=headers)
+    assert response.status_code == status, response.text
+    error = response.json()
+    assert error["schemas"] == [ERROR]
+    assert error["status"] == str(status)
+    assert error["scimType"] == scim_type
+    assert attribute in error["detail"]
+    assert await _users(session) == users
+    assert await session.scalar(select(func.count(Employment.id))) == jobs
+    assert len(audit.events) == events
+
+
+async def test_put_with_a_stale_etag_fails_412_and_changes_nothing(
+    scim: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    created = await _create(scim, headers, user_body())
+    url = f"/scim/v2/Users/{created['id']}"
+    renamed = user_body(name={"givenName": "Kari", "familyName": "Ny"})
+    first = await scim.put(url, json=renamed, headers={**headers, "If-Match": 'W/"1"'})
+    assert first.status_code == 200
+    assert first.json()["meta"]["version"] == 'W/"2"'
+    stale = await scim.put(url, json=user_body(), headers={**headers, "If-Match": 'W/"1"'})
+    assert stale.status_code == 412
+    assert stale.json()["schemas"] == [ERROR]
+    assert (await scim.get(url, headers=headers)).json()["name"]["familyName"] == "Ny"
+    assert (await scim.delete(url, headers={**headers, "If-Match": 'W/"1"'})).status_code == 412
+
+
+async def test_delete_deactivates_keeps_the_row_and_ends_employments(
+    scim: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession
+) -> None:
+    created = await _create(scim, headers, user_body())
+    url = f"/scim/v2/Users/{created['id']}"
+    assert (await scim.delete(url, headers=headers)).status_code == 204
+    assert (await scim.get(url, headers=headers)).status_code == 404
+    listed = await scim.get("/scim/v2/Users", params={"filter": 'userName eq "lege1@scimby.example"'}, headers=headers)
+    assert listed.json()["totalResults"] == 0
+    row = await session.get(User, created["id"], populate_existing=True)
+    assert row is not None
+    assert row.status == "inactive"
+    assert row.version == 2
+    jobs = list(await session.scalars(select(Employment).where(Employment.user_id == row.id)))
+    assert jobs
+    assert all(job.valid_to is not None for job in jobs)
+
+
+async def test_rehire_after_delete_brings_back_the_same_user(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    created = await _create(scim, headers, user_body())
+    assert (await scim.delete(f"/scim/v2/Users/{created['id']}", headers=headers)).status_code == 204
+    again = await _create(scim, headers, user_body())
+    assert again["id"] == created["id"]
+    assert again["active"] is True
+    assert again["meta"]["version"] == 'W/"3"'
+
+
+async def test_every_write_is_audited_and_logged_for_the_engines(
+    scim: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, audit: RecordedAudit
+) -> None:
+    created = await _create(scim, headers, user_body())
+    url = f"/scim/v2/Users/{created['id']}"
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    }
+    assert (await scim.patch(url, json=patch, headers=headers)).status_code == 200
+    assert (await scim.delete(url, headers=headers)).status_code == 204
+    assert [e.detail["operation"] for e in audit.events] == ["create", "patch", "delete"]
+    assert {e.action for e in audit.events} == {"hr.user_changed"}
+    assert all(e.resource_id == created["id"] and e.user_id == "test-client" for e in audit.events)
+    assert audit.events[1].detail["changes"] == {"active": [True, False]}
+    logged = await session.scalar(
+        select(func.count())
+        .select_from(EngineChange)
+        .where(EngineChange.kind == "user", EngineChange.key == created["id"])
+    )
+    # One per write; recomputing the assignments logs its own when rows changed.
+    assert logged is not None and logged >= 3
+
+
+async def test_unknown_endpoint_and_writes_to_discovery_answer_scim_errors(
+    scim: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    missing = await scim.get("/scim/v2/Nothing", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["schemas"] == [ERROR]
+    refused = await scim.post("/scim/v2/Schemas", json={}, headers=headers)
+    assert refused.status_code == 405
+    assert refused.json()["schemas"] == [ERROR]
+    assert (await scim.get("/scim/v2/Users/no-such-user", headers=headers)).status_code == 404

@@ -1,0 +1,253 @@
+"""The LDAP pull against a real slapd holding docs/ldap/sample.ldif, read with docs/ldap/mapping.yaml unchanged.
+
+Joiners, movers and leavers are checked where they matter: in an AuthZEN evaluation on the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accessctl.audit import actions
+from accessctl.directory.models import Employment, Unit, User
+from accessctl.hr_sync.ldap.slapd import TemporarySlapd
+from accessctl.hr_sync.run_models import SyncRun
+from accessctl.policies.models import RoleAssignment
+from accessctl.settings import Settings
+from tests.api.conftest import TokenFactory, bearer
+from tests.integration.ldap.world import (
+    HOME_CARE,
+    AuditList,
+    add_sample_organisations,
+    decide,
+    relate,
+    run_sync,
+    user_id,
+)
+
+pytestmark = pytest.mark.slapd
+
+BASE = "dc=region,dc=example"
+KARI = f"uid=kari.lege,ou=people,{BASE}"
+DEACTIVATE = "changetype: modify\nadd: employeeType\nemployeeType: inactive\n"
+
+
+@pytest.fixture
+async def orgs(session: AsyncSession) -> None:
+    await add_sample_organisations(session)
+
+
+@pytest.fixture
+def headers(token: TokenFactory) -> dict[str, str]:
+    return bearer(token("authz:evaluate", "context:write"))
+
+
+async def _caught_up(app: Litestar) -> None:
+    await app.state.decision_point.catch_up()
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_first_sync_brings_joiners_whose_roles_follow_from_the_role_documents(
+    slapd: TemporarySlapd,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    settings: Settings,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+) -> None:
+    audit = AuditList()
+    outcome = await run_sync(sessions, settings, slapd, audit)
+    assert outcome.report.outcome == "applied", outcome.report.errors
+    assert outcome.report.errors == []
+    assert outcome.report.counts["joiners"] == 8
+    kari = await user_id(session, "HR1001")
+    roles = set(await session.scalars(select(RoleAssignment.role_id).where(RoleAssignment.user_id == kari)))
+    assert roles == {"legevakt.lege"}
+    assert {e.action for e in audit.events} == {actions.HR_USER_CHANGED}
+    assert len(audit.events) == 8
+    await _caught_up(app)
+    await relate(client, headers)
+    answer = await decide(client, headers, kari)
+    assert answer["decision"] is True, answer
+    # A future-dated joiner holds the role from the start date, and no access before it.
+    nora = await user_id(session, "HR1005")
+    starts = await session.scalar(select(RoleAssignment.valid_from).where(RoleAssignment.user_id == nora))
+    assert starts is not None and starts.year == 2030
+    assert (await decide(client, headers, nora))["decision"] is False
+    # Nothing changed: a second full run changes nothing.
+    again = await run_sync(sessions, settings, slapd)
+    assert again.report.counts["unchanged"] == 8 and again.plan.changes == []
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_deactivated_leaver_loses_access_at_once_and_a_mover_keeps_nothing_of_the_old_unit(
+    slapd: TemporarySlapd,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    settings: Settings,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    await _caught_up(app)
+    await relate(client, headers)
+    kari, ola = await user_id(session, "HR1001"), await user_id(session, "HR1002")
+    assert (await decide(client, headers, kari))["decision"] is True
+    assert (await decide(client, headers, ola))["decision"] is True
+
+    slapd.modify_ldif(f"dn: {KARI}\nchangetype: modify\nadd: employeeType\nemployeeType: inactive\n")
+    slapd.modify_ldif(f"dn: cn=HR1002-1,ou=employments,{BASE}\nchangetype: modify\nreplace: ou\nou: {HOME_CARE}\n")
+    outcome = await run_sync(sessions, settings, slapd)
+    kinds = {c.hr_id: c.kind for c in outcome.plan.changes}
+    assert kinds == {"HR1001": "leaver", "HR1002": "mover"}
+    await _caught_up(app)
+    left = await decide(client, headers, kari)
+    assert left["decision"] is False
+    assert left["context"]["reason"] == "subject_inactive"
+    moved = await decide(client, headers, ola)
+    assert moved["decision"] is False
+    roles = set(await session.scalars(select(RoleAssignment.unit_id).where(RoleAssignment.user_id == ola)))
+    assert "testby.legevakt" not in roles
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_leaver_with_an_end_date_keeps_access_until_it(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    slapd.modify_ldif(
+        f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: modify\nreplace: description\n"
+        "description: position=7006 from=2024-01-01 to=2031-01-01\n"
+    )
+    outcome = await run_sync(sessions, settings, slapd)
+    assert [(c.hr_id, c.kind) for c in outcome.plan.changes] == [("HR1001", "leaver")]
+    kari = await user_id(session, "HR1001")
+    ends = await session.scalar(select(RoleAssignment.valid_to).where(RoleAssignment.user_id == kari))
+    assert ends is not None and ends.year == 2031
+    assert (await session.get(User, kari, populate_existing=True)).status == "active"  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_user_gone_from_the_directory_is_a_leaver_on_a_full_sync_only(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    slapd.modify_ldif(f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: delete\n\ndn: {KARI}\nchangetype: delete\n")
+    delta = await run_sync(sessions, settings, slapd, mode="delta")
+    assert delta.report.mode == "delta" and delta.plan.changes == []
+    full = await run_sync(sessions, settings, slapd)
+    assert [(c.hr_id, c.kind) for c in full.plan.changes] == [("HR1001", "leaver")]
+    kari = await session.get(User, await user_id(session, "HR1001"), populate_existing=True)
+    assert kari is not None and kari.status == "inactive"
+    open_jobs = await session.scalars(
+        select(Employment).where(Employment.user_id == kari.id, Employment.valid_to.is_(None))
+    )
+    assert list(open_jobs) == []
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_delta_sync_reads_only_what_changed(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    await asyncio.sleep(1.1)  # modifyTimestamp counts whole seconds: the sample must be older than the first run
+    await run_sync(sessions, settings, slapd)
+    slapd.modify_ldif(f"dn: {KARI}\nchangetype: modify\nreplace: sn\nsn: Lege-Berg\n")
+    outcome = await run_sync(sessions, settings, slapd, mode="delta")
+    assert outcome.report.mode == "delta"
+    assert [(c.hr_id, c.kind, c.fields) for c in outcome.plan.changes] == [("HR1001", "changed", ("family_name",))]
+    assert outcome.report.counts["entries_read"] < 10
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_mass_deactivation_stops_changes_nothing_and_goes_through_when_confirmed(
+    slapd: TemporarySlapd,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    settings: Settings,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    await _caught_up(app)
+    await relate(client, headers)
+    kari = await user_id(session, "HR1001")
+    for uid in ("kari.lege", "ola.lege"):
+        slapd.modify_ldif(f"dn: uid={uid},ou=people,{BASE}\n{DEACTIVATE}")
+    stopped = await run_sync(sessions, settings, slapd)
+    assert stopped.report.outcome == "stopped"
+    assert "would deactivate 2 of" in (stopped.report.stop_reason or "")
+    await _caught_up(app)
+    assert (await decide(client, headers, kari))["decision"] is True
+    runs = list(await session.scalars(select(SyncRun).order_by(SyncRun.id)))
+    assert [r.outcome for r in runs][-1] == "stopped" and runs[-1].counts["leavers"] == 2
+    confirmed = await run_sync(sessions, settings, slapd, confirmed=True)
+    assert confirmed.report.outcome == "applied" and confirmed.report.counts["leavers"] == 2
+    await _caught_up(app)
+    assert (await decide(client, headers, kari))["decision"] is False
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_dry_run_prints_the_diff_and_changes_nothing(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    outcome = await run_sync(sessions, settings, slapd, dry_run=True)
+    assert outcome.report.outcome == "dry_run" and outcome.report.counts["joiners"] == 8
+    assert await session.scalar(select(User.id).where(User.hr_id == "HR1001")) is None
+    assert (await session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))).dry_run  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_bad_records_are_rejected_by_name_and_field_while_the_rest_apply(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    bad = [
+        ("bad.hpr", "HR9001", "labeledURI: urn:oid:2.16.578.1.12.4.1.4.4:12AB", "position=7006 from=2024-01-01"),
+        ("bad.dates", "HR9002", "", "position=7006 from=2024-01-01 to=2023-01-01"),
+        ("no.unit", "HR9003", "", "position=7006 from=2024-01-01"),
+        ("dup.one", "HR1002", "", "position=7006 from=2024-01-01"),
+    ]
+    ldif = []
+    for uid, hr, extra, description in bad:
+        dn = f"uid={uid},ou=people,{BASE}"
+        unit = "nowhere" if uid == "no.unit" else "testby.legevakt"
+        ldif.append(f"dn: {dn}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: X\nsn: X\ngivenName: X\n"
+                    f"employeeNumber: {hr}\n{extra + chr(10) if extra else ''}")  # fmt: skip
+        ldif.append(f"dn: cn={hr}-{uid},ou=employments,{BASE}\nchangetype: add\nobjectClass: organizationalRole\n"
+                    f"cn: {hr}-{uid}\nroleOccupant: {dn}\nou: {unit}\ndescription: {description}\n")  # fmt: skip
+    ldif.append(f"dn: uid=no.name,ou=people,{BASE}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: no.name\n"
+                "cn: X\nsn: X\nemployeeNumber: HR9004\n")  # fmt: skip
+    slapd.modify_ldif("\n".join(ldif))
+    outcome = await run_sync(sessions, settings, slapd)
+    problems = {(e.record.split(",")[0], e.field) for e in outcome.report.errors}
+    assert ("uid=bad.hpr", "hpr_number") in problems
+    assert ("cn=HR9002-bad.dates", "valid_to") in problems
+    assert ("uid=no.unit", "employments.unit") in problems
+    assert ("uid=dup.one", "hr_id") in problems and ("uid=ola.lege", "hr_id") in problems
+    assert ("uid=no.name", "given_name") in problems
+    assert outcome.report.counts["joiners"] == 7  # all the good ones but Ola, whose HR id is now ambiguous
+    for hr_id in ("HR9001", "HR9002", "HR9003", "HR9004"):
+        assert await session.scalar(select(User.id).where(User.hr_id == hr_id)) is None
+    runs = await session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
+    assert runs is not None and len(runs.errors) == len(outcome.report.errors)
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_unit_tree_is_read_from_organisational_units(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    slapd.modify_ldif(
+        f"dn: ou=testby.akutt,ou=testby.legevakt,ou=testby,ou=units,{BASE}\nchangetype: add\n"
+        "objectClass: organizationalUnit\nou: testby.akutt\ndescription: Akutteam\n"
+    )
+    await run_sync(sessions, settings, slapd)
+    unit: Any = await session.get(Unit, "testby.akutt", populate_existing=True)
+    assert unit is not None and unit.parent_id == "testby.legevakt" and unit.organisation_id == "testby"

@@ -1,0 +1,102 @@
+"""The LDAP pull's pure parts: the mapping, entries to records, the diff's kinds, the guard, and delta reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from accessctl.errors import InvalidInput
+from accessctl.hr_sync.guard import mass_change_verdict
+from accessctl.hr_sync.ldap import InMemoryDirectory, classify, load_mapping, mapping_from_dict
+from accessctl.hr_sync.ldap.read import read_directory
+from accessctl.hr_sync.records import EmploymentRecord, UserRecord
+from accessctl.migrate import PROJECT_ROOT
+
+MAPPING = load_mapping(PROJECT_ROOT / "docs" / "ldap" / "mapping.yaml")
+NOW = datetime(2026, 11, 26, tzinfo=UTC)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+PEOPLE = "ou=people,dc=region,dc=example"
+JOBS = "ou=employments,dc=region,dc=example"
+
+
+def user(unit: str = "a", *, active: bool = True, valid_to: datetime | None = None, name: str = "Lege") -> UserRecord:
+    return UserRecord("HR1", "kari", "Kari", name, active=active,
+                      employments=(EmploymentRecord(unit, "7006", T0, valid_to),))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        (None, user(), "joiner"),
+        (user(), user(active=False), "leaver"),
+        (user(), None, "leaver"),
+        (user(), user(valid_to=datetime(2027, 1, 1, tzinfo=UTC)), "leaver"),
+        (user(), user("b"), "mover"),
+        (user(), user(name="Berg"), "changed"),
+        (user(active=False), user(), "joiner"),
+    ],
+)
+def test_each_change_gets_its_kind(before: UserRecord | None, after: UserRecord | None, kind: str) -> None:
+    found = classify(before, after, NOW)
+    assert found is not None and found[0] == kind
+
+
+def test_the_same_record_is_no_change() -> None:
+    assert classify(user(), user(), NOW) is None
+
+
+def test_guard_stops_above_the_share_and_when_an_organisation_would_be_emptied() -> None:
+    active = {"big": {f"u{i}" for i in range(100)}, "small": {"s1", "s2"}}
+    assert not mass_change_verdict(["u1", "u2", "u3"], active).stops
+    assert mass_change_verdict([f"u{i}" for i in range(10)], active).stops
+    emptied = mass_change_verdict(["s1", "s2"], active)
+    assert emptied.stops and "small" in (emptied.reason or "")
+    assert not mass_change_verdict(["u1"], {"one": {"u1"}}).stops  # one leaver is never a mass change
+
+
+def test_mapping_refuses_unknown_fields_and_bad_numbers_naming_them() -> None:
+    raw = {"source": "x", "organisations": ["123456789"], "connection": {"url": "ldap://h"},
+           "users": {"base": "b", "fields": {}}, "employments": {"base": "b", "fields": {}}}  # fmt: skip
+    with pytest.raises(InvalidInput, match="123456789"):
+        mapping_from_dict(raw)
+    raw["organisations"] = ["310000019"]
+    raw["users"] = {"base": "b", "fields": {"hr_id": "x", "shoe_size": "y"}}
+    with pytest.raises(InvalidInput, match="shoe_size"):
+        mapping_from_dict(raw)
+
+
+def _directory() -> InMemoryDirectory:
+    directory = InMemoryDirectory()
+    old = datetime(2025, 1, 1, tzinfo=UTC)
+    for uid, hr in (("kari", "HR1"), ("ola", "HR2")):
+        directory.put(f"uid={uid},{PEOPLE}", {"objectClass": "inetOrgPerson", "uid": uid, "employeeNumber": hr,
+                                              "givenName": uid, "sn": "X"}, modified=old)  # fmt: skip
+        job = {"objectClass": "organizationalRole", "roleOccupant": f"uid={uid},{PEOPLE}", "ou": "a",
+               "description": "position=7006 from=2024-01-01"}  # fmt: skip
+        directory.put(f"cn={hr}-1,{JOBS}", job, modified=old)
+    return directory
+
+
+def test_delta_read_gives_a_user_whose_employment_changed_all_of_its_employments() -> None:
+    directory = _directory()
+    directory.put(f"cn=HR1-2,{JOBS}", {"objectClass": "organizationalRole", "roleOccupant": f"uid=kari,{PEOPLE}",
+                                       "ou": "b", "description": "position=7010 from=2026-01-01"})  # fmt: skip
+    read = read_directory(directory, MAPPING, since=datetime(2026, 1, 1, tzinfo=UTC))
+    assert list(read.users.users) == ["HR1"]
+    assert {j.unit for j in read.users.users["HR1"].employments} == {"a", "b"}
+
+
+def test_bad_employment_rejects_its_whole_user_naming_the_entry_and_field() -> None:
+    directory = _directory()
+    directory.put(f"cn=HR2-1,{JOBS}", {"objectClass": "organizationalRole", "roleOccupant": f"uid=ola,{PEOPLE}",
+                                       "ou": "a", "description": "position=7006 from=2024-13-45"})  # fmt: skip
+    read = read_directory(directory, MAPPING)
+    assert list(read.users.users) == ["HR1"]
+    assert (f"cn=HR2-1,{JOBS}", "valid_from") in {(e.record, e.field) for e in read.users.errors}
+    assert "HR2" in read.users.rejected
+
+
+def test_shipped_mapping_is_valid() -> None:
+    assert isinstance(MAPPING.users.base, str) and Path(PROJECT_ROOT / "docs" / "ldap" / "sample.ldif").exists()
