@@ -39,39 +39,48 @@ def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     return normalised
 
 
+# Fields stored and hashed as they are; `canonical_record` and the store's row add the ones that need converting.
+PLAIN_FIELDS = (
+    "action",
+    "user_id",
+    "hpr_number",
+    "unit_id",
+    "organisation_id",
+    "patient",
+    "resource_type",
+    "resource_id",
+    "data_action",
+    "outcome",
+    "reason",
+    "purpose_of_use",
+    "break_glass_grant_id",
+    "break_glass_reason_code",
+    "client_system",
+    "workstation",
+    "policy_version",
+)
+
+
 def canonical_record(
     event: AuditEvent, *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime
 ) -> dict[str, Any]:
     """Every field the hash covers, as JSON values."""
-    return {
-        "v": CANONICAL_VERSION,
-        "id": str(event.id),
-        "chain_id": str(chain_id),
-        "seq": seq,
-        "prev_hash": prev_hash,
-        "recorded_at": iso_utc(recorded_at),
-        "occurred_at": iso_utc(event.occurred_at),
-        "action": event.action,
-        "user_id": event.user_id,
-        "hpr_number": event.hpr_number,
-        "roles": list(event.roles),
-        "unit_id": event.unit_id,
-        "organisation_id": event.organisation_id,
-        "patient": event.patient,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "data_action": event.data_action,
-        "outcome": event.outcome,
-        "reason": event.reason,
-        "purpose_of_use": event.purpose_of_use,
-        "break_glass_grant_id": event.break_glass_grant_id,
-        "break_glass_reason_code": event.break_glass_reason_code,
-        "client_system": event.client_system,
-        "workstation": event.workstation,
-        "policy_version": event.policy_version,
-        "decision_id": None if event.decision_id is None else str(event.decision_id),
-        "detail": normalise_detail(event.detail),
-    }
+    record = {name: getattr(event, name) for name in PLAIN_FIELDS}
+    record.update(
+        {
+            "v": CANONICAL_VERSION,
+            "id": str(event.id),
+            "chain_id": str(chain_id),
+            "seq": seq,
+            "prev_hash": prev_hash,
+            "recorded_at": iso_utc(recorded_at),
+            "occurred_at": iso_utc(event.occurred_at),
+            "roles": list(event.roles),
+            "decision_id": None if event.decision_id is None else str(event.decision_id),
+            "detail": normalise_detail(event.detail),
+        }
+    )
+    return record
 
 
 def record_hash(event: AuditEvent, *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accessctl.audit.chain import normalise_detail
+from accessctl.audit.chain import PLAIN_FIELDS, normalise_detail
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.models import AuditCheckpointRow, AuditEventRow
 from accessctl.audit.signing import Checkpoint
@@ -20,35 +20,22 @@ CHECKPOINTS: Table = AuditCheckpointRow.__table__  # type: ignore[assignment]  #
 
 def event_row(chained: ChainedEvent) -> dict[str, Any]:
     event = chained.event
-    return {
-        "id": event.id,
-        "occurred_at": event.occurred_at,
-        "chain_id": chained.chain_id,
-        "seq": chained.seq,
-        "prev_hash": chained.prev_hash,
-        "hash": chained.hash,
-        "recorded_at": chained.recorded_at,
-        "action": event.action,
-        "user_id": event.user_id,
-        "hpr_number": event.hpr_number,
-        "roles": list(event.roles),
-        "unit_id": event.unit_id,
-        "organisation_id": event.organisation_id,
-        "patient": event.patient,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "data_action": event.data_action,
-        "outcome": event.outcome,
-        "reason": event.reason,
-        "purpose_of_use": event.purpose_of_use,
-        "break_glass_grant_id": event.break_glass_grant_id,
-        "break_glass_reason_code": event.break_glass_reason_code,
-        "client_system": event.client_system,
-        "workstation": event.workstation,
-        "policy_version": event.policy_version,
-        "decision_id": event.decision_id,
-        "detail": normalise_detail(event.detail),
-    }
+    row = {name: getattr(event, name) for name in PLAIN_FIELDS}
+    row.update(
+        {
+            "id": event.id,
+            "occurred_at": event.occurred_at,
+            "chain_id": chained.chain_id,
+            "seq": chained.seq,
+            "prev_hash": chained.prev_hash,
+            "hash": chained.hash,
+            "recorded_at": chained.recorded_at,
+            "roles": list(event.roles),
+            "decision_id": event.decision_id,
+            "detail": normalise_detail(event.detail),
+        }
+    )
+    return row
 
 
 def chained_from_row(row: RowMapping) -> ChainedEvent:
