@@ -18,7 +18,7 @@ from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.db import Database
 from accessctl.directory.models import Organisation
 from accessctl.engine import DEFAULT_BREAK_GLASS_REASONS, AccessRequest, CompiledPolicy, Decision, Engine
-from accessctl.errors import StoreUnavailable
+from accessctl.errors import AccessctlError, StoreUnavailable
 from accessctl.pdp.gate import DecisionGate
 from accessctl.pdp.loader import (
     block_facts,
@@ -89,7 +89,8 @@ class DecisionPoint:
     async def _try_rebuild(self) -> None:
         try:
             await self.rebuild()
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, AccessctlError) as exc:
+            # A store that is down, not migrated, or a policy that does not compile: say so, keep trying.
             self.load_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             log.warning("decision engine not loaded: %s", self.load_error)
 

@@ -79,7 +79,12 @@ def write_export(
     out.mkdir(parents=True, exist_ok=True)
     model_path, policy_path = out / "model.conf", out / "policy.csv"
     model_path.write_text(MODEL_CONF, encoding="utf-8")
+    policy_path.write_text(policy_csv(policy, assignments, now), encoding="utf-8")
+    return model_path, policy_path
+
+
+def policy_csv(policy: CompiledPolicy, assignments: Iterable[AssignmentFacts], now: datetime) -> str:
+    """The text of `policy.csv`: the policy's `p` lines and the `g` lines of the assignments valid at `now`."""
     header = [f"# accessctl policy {policy.version}, role assignments valid at {now.isoformat()}"]
     body = policy_lines(policy) + grouping_lines(assignments, now, role_ids=policy.roles)
-    policy_path.write_text("\n".join(header + body) + "\n", encoding="utf-8")
-    return model_path, policy_path
+    return "\n".join(header + body) + "\n"

@@ -38,6 +38,7 @@ from accessctl.web.metrics import RequestMetrics, metrics
 from accessctl.web.org_units import OrgUnitController
 from accessctl.web.patient_log import PatientAccessLogController
 from accessctl.web.policies import PolicyController
+from accessctl.web.policy_checks import PolicyCheckController
 from accessctl.web.role_assignments import RoleAssignmentController
 from accessctl.web.scim import scim_router
 from accessctl.web.wellknown import authzen_configuration
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             AuthZenController,
             AuthZenSearchController,
             PolicyController,
+            PolicyCheckController,
             RoleAssignmentController,
             OrgUnitController,
             scim_router,

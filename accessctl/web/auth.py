@@ -28,14 +28,15 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
-def requires(scope: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
-    """A guard that lets through only callers whose token carries `scope`."""
+def requires(*scopes: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """A guard that lets through only callers whose token carries one of `scopes`."""
 
     # Async, though it never awaits: Litestar runs a sync guard in a worker thread, a hop on every request.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.user
-        if not isinstance(principal, Principal) or not principal.has(scope):
-            raise Forbidden(f"this call needs the {scope} scope", field="scope")
+        if not isinstance(principal, Principal) or not any(principal.has(scope) for scope in scopes):
+            wanted = scopes[0] if len(scopes) == 1 else f"one of {', '.join(scopes)}"
+            raise Forbidden(f"this call needs the {wanted} scope", field="scope")
 
-    guard.__name__ = f"requires_{scope.replace(':', '_').replace('-', '_')}"
+    guard.__name__ = "requires_" + "_or_".join(s.replace(":", "_").replace("-", "_") for s in scopes)
     return guard

@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.auth import Principal
-from accessctl.errors import AccessTestsFailed, Forbidden
+from accessctl.errors import AccessTestsFailed
 from accessctl.policies import versions as service
 from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.policies.impact import ACTIVE, WORKING, policy_impact
 from accessctl.policies.models import PolicyVersion
+from accessctl.web.auth import requires
 from accessctl.web.dependencies import DbSession
 from accessctl.web.errors import error_body
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
-
 # Where the app keeps its audit writer, once one is wired in; without it policy changes are not audited.
 AUDIT_WRITER_STATE_KEY = "audit_writer"
-
-
-def requires_any(*scopes: str) -> Guard:
-    """A guard that lets through callers whose token carries at least one of `scopes`."""
-
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = connection.user
-        if not isinstance(principal, Principal) or not any(principal.has(scope) for scope in scopes):
-            raise Forbidden(f"this call needs one of the scopes {', '.join(scopes)}", field="scope")
-
-    guard.__name__ = "requires_any_" + "_".join(s.replace(":", "_") for s in scopes)
-    return guard
 
 
 def caller(request: Request[Any, Any, Any]) -> str:
@@ -97,9 +81,9 @@ class VersionList(msgspec.Struct):
     items: list[VersionOut]
 
 
-READERS = requires_any("policy:admin", "policy:approve")
-ADMIN = requires_any("policy:admin")
-APPROVER = requires_any("policy:approve")
+READERS = requires("policy:admin", "policy:approve")
+ADMIN = requires("policy:admin")
+APPROVER = requires("policy:approve")
 
 
 class PolicyController(Controller):
