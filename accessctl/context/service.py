@@ -80,13 +80,19 @@ class PatientContext:
                 problems.append(ItemProblem(index, relation_id, exc.field, exc.message))
         return problems
 
-    async def delete(self, kind: ChangeKind, row_id: str) -> None:
-        model: type[CareRelation] | type[PatientBlock] = CareRelation if kind == "care_relation" else PatientBlock
-        row = await self._session.get(model, row_id)
+    async def delete(self, kind: ChangeKind, row_id: str) -> str:
+        """Delete a care relation or block; returns its patient. The caller commits."""
+        row: CareRelation | PatientBlock | None = (
+            await self._session.get(CareRelation, row_id)
+            if kind == "care_relation"
+            else await self._session.get(PatientBlock, row_id)
+        )
         if row is None:
             raise NotFound(f"no {kind.replace('_', ' ')} {row_id!r}", field="id")
+        patient: str = row.patient
         await self._session.delete(row)
         await log_change(self._session, kind, row_id)
+        return patient
 
     async def get_care_relation(self, relation_id: str) -> CareRelation:
         row = await self._session.get(CareRelation, relation_id)

@@ -6,14 +6,17 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from litestar import Controller, Response, delete, get, post, put
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit import AuditEvent, AuditWriter
+from accessctl.audit.actions import CONTEXT_CHANGED
+from accessctl.auth import Principal
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.context.service import ItemProblem, PatientContext
 from accessctl.context.specs import CareRelationSpec, PatientBlockSpec
+from accessctl.db import utcnow
 from accessctl.errors import InvalidInput
 from accessctl.web.auth import requires
 from accessctl.web.dependencies import DbSession
@@ -95,10 +98,35 @@ class BulkResult(msgspec.Struct):
     rejected: list[ItemProblem]
 
 
-async def _committed(session: AsyncSession, state: State) -> None:
-    """Commit, then let this process's engine catch up before the caller hears it is done."""
+Change = tuple[str, str, str, str]  # kind, id, patient, operation (created, replaced, deleted)
+
+
+async def _committed(session: AsyncSession, request: Request[Any, Any, Any], changes: list[Change]) -> None:
+    """Commit, record each change in the audit log, then let this process's engine catch up, and only then answer."""
     await session.commit()
+    state = request.app.state
+    caller = request.user.subject if isinstance(request.user, Principal) else None
+    now = utcnow()
+    events = [
+        AuditEvent(
+            action=CONTEXT_CHANGED,
+            occurred_at=now,
+            patient=patient,
+            resource_type=kind,
+            resource_id=row_id,
+            data_action=operation,
+            client_system=caller,
+        )
+        for kind, row_id, patient, operation in changes
+    ]
+    if events:
+        writer: AuditWriter = state.audit_writer
+        await writer.record_many(events)
     await state.decision_point.catch_up()
+
+
+def _operation(created: bool) -> str:
+    return "created" if created else "replaced"
 
 
 def _saved(body: Any, created: bool) -> Response[Any]:
@@ -130,20 +158,26 @@ class CareRelationController(Controller):
 
     @put("/{relation_id:str}", status_code=200)
     async def put_relation(
-        self, db_session: DbSession, state: State, relation_id: FromPath[str], data: JSONBody[CareRelationIn]
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        relation_id: FromPath[str],
+        data: JSONBody[CareRelationIn],
     ) -> Response[CareRelationOut]:
         """Create or replace a care relation under the caller's id (201 when created)."""
         service = PatientContext(db_session)
         created = await service.put_care_relation(relation_id, data.spec())
         row = await service.get_care_relation(relation_id)
         body = CareRelationOut.of(row)
-        await _committed(db_session, state)
+        await _committed(db_session, request, [("care_relation", relation_id, row.patient, _operation(created))])
         return _saved(body, created)
 
     @delete("/{relation_id:str}", status_code=204)
-    async def delete_relation(self, db_session: DbSession, state: State, relation_id: FromPath[str]) -> None:
-        await PatientContext(db_session).delete("care_relation", relation_id)
-        await _committed(db_session, state)
+    async def delete_relation(
+        self, db_session: DbSession, request: Request[Any, Any, Any], relation_id: FromPath[str]
+    ) -> None:
+        patient = await PatientContext(db_session).delete("care_relation", relation_id)
+        await _committed(db_session, request, [("care_relation", relation_id, patient, "deleted")])
 
     @get("/{relation_id:str}")
     async def get_relation(self, db_session: DbSession, relation_id: FromPath[str]) -> CareRelationOut:
@@ -170,13 +204,19 @@ class CareRelationController(Controller):
         return next_page([CareRelationOut.of(r) for r in rows], limit)
 
     @post("/bulk", status_code=200)
-    async def bulk(self, db_session: DbSession, state: State, data: JSONBody[BulkCareRelations]) -> BulkResult:
+    async def bulk(
+        self, db_session: DbSession, request: Request[Any, Any, Any], data: JSONBody[BulkCareRelations]
+    ) -> BulkResult:
         """A unit's admission list: each record applies on its own; bad ones are returned, naming the field."""
         if len(data.relations) > MAX_BULK:
             raise InvalidInput(f"at most {MAX_BULK} relations in one request", field="relations")
         good, rejected = _items(data.relations)
         problems = await PatientContext(db_session).put_care_relations(good)
-        await _committed(db_session, state)
+        failed = {p.index for p in problems}
+        applied = [(rid, spec) for index, (rid, spec) in enumerate(good) if index not in failed]
+        await _committed(
+            db_session, request, [("care_relation", rid, spec.patient, "written") for rid, spec in applied]
+        )
         rejected += problems
         rejected.sort(key=lambda p: p.index)
         return BulkResult(applied=len(good) - len(problems), rejected=rejected)
@@ -189,19 +229,25 @@ class PatientBlockController(Controller):
 
     @put("/{block_id:str}", status_code=200)
     async def put_block(
-        self, db_session: DbSession, state: State, block_id: FromPath[str], data: JSONBody[PatientBlockIn]
+        self,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        block_id: FromPath[str],
+        data: JSONBody[PatientBlockIn],
     ) -> Response[PatientBlockOut]:
         """Create or replace a block against a named user, a unit, or a category (201 when created)."""
         service = PatientContext(db_session)
         created = await service.put_patient_block(block_id, data.spec())
         body = PatientBlockOut.of(await service.get_patient_block(block_id))
-        await _committed(db_session, state)
+        await _committed(db_session, request, [("patient_block", block_id, body.patient, _operation(created))])
         return _saved(body, created)
 
     @delete("/{block_id:str}", status_code=204)
-    async def delete_block(self, db_session: DbSession, state: State, block_id: FromPath[str]) -> None:
-        await PatientContext(db_session).delete("patient_block", block_id)
-        await _committed(db_session, state)
+    async def delete_block(
+        self, db_session: DbSession, request: Request[Any, Any, Any], block_id: FromPath[str]
+    ) -> None:
+        patient = await PatientContext(db_session).delete("patient_block", block_id)
+        await _committed(db_session, request, [("patient_block", block_id, patient, "deleted")])
 
     @get("/{block_id:str}")
     async def get_block(self, db_session: DbSession, block_id: FromPath[str]) -> PatientBlockOut:

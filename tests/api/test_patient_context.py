@@ -147,3 +147,26 @@ async def test_bad_block_is_400_naming_the_field(
 async def test_context_needs_the_context_write_scope(client: httpx.AsyncClient, token: TokenFactory) -> None:
     response = await client.put("/v1/care-relations/x", json=relation(), headers=bearer(token("directory:read")))
     assert response.status_code == 403
+
+
+async def test_every_context_change_is_an_audit_event_naming_patient_and_caller(
+    client: httpx.AsyncClient, auth: dict[str, str], session: Any
+) -> None:
+    from sqlalchemy import select
+
+    from accessctl.audit.models import AuditEventRow
+
+    await client.put("/v1/care-relations/aud-1", json=relation(), headers=auth)
+    await client.put("/v1/care-relations/aud-1", json=relation(kind="referral"), headers=auth)
+    await client.delete("/v1/care-relations/aud-1", headers=auth)
+    rows = (
+        await session.scalars(
+            select(AuditEventRow).where(AuditEventRow.resource_id == "aud-1").order_by(AuditEventRow.seq)
+        )
+    ).all()
+    assert [(r.action, r.data_action) for r in rows] == [
+        ("context.changed", "created"),
+        ("context.changed", "replaced"),
+        ("context.changed", "deleted"),
+    ]
+    assert {(r.patient, r.resource_type, r.client_system) for r in rows} == {(PATIENT, "care_relation", "test-client")}
