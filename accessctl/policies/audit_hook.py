@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from accessctl.audit.events import AuditEvent
@@ -12,6 +13,8 @@ class AuditSink(Protocol):
     """What `accessctl.audit.writer.AuditWriter` offers; tests pass a list-backed one."""
 
     async def record(self, event: AuditEvent) -> None: ...
+
+    async def record_many(self, events: Sequence[AuditEvent]) -> None: ...
 
 
 async def record_policy_change(
@@ -48,9 +51,11 @@ class AuditOutbox:
     async def record(self, event: AuditEvent) -> None:
         self.events.append(event)
 
+    async def record_many(self, events: Sequence[AuditEvent]) -> None:
+        self.events.extend(events)
+
     async def deliver(self, sink: AuditSink | None) -> None:
-        """Record every held event in `sink` (none when no audit writer is wired in), in order."""
+        """Record every held event in `sink`, in order and in one commit (none when no sink is given)."""
         events, self.events = self.events, []
-        if sink is not None:
-            for event in events:
-                await sink.record(event)
+        if sink is not None and events:
+            await sink.record_many(events)

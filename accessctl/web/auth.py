@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -26,6 +27,13 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         verifier: TokenVerifier = connection.app.state.verifier
         principal = await verifier.verify(token.strip())
         return AuthenticationResult(user=principal, auth=token)
+
+
+def caller(request: Request[Any, Any, Any]) -> str:
+    """The authenticated caller's subject (every route but the public ones has one)."""
+    principal = request.user
+    assert isinstance(principal, Principal)
+    return principal.subject
 
 
 def requires(*scopes: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:

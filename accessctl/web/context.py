@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessctl.audit import AuditEvent, AuditWriter
+from accessctl.audit import AuditEvent
 from accessctl.audit.actions import CONTEXT_CHANGED
-from accessctl.auth import Principal
+from accessctl.changes import ChangeKind
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.context.service import ItemProblem, PatientContext
 from accessctl.context.specs import CareRelationSpec, PatientBlockSpec
 from accessctl.db import utcnow
 from accessctl.errors import InvalidInput
-from accessctl.web.auth import requires
+from accessctl.policies.audit_hook import AuditOutbox
+from accessctl.web.auth import caller, requires
+from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
 from accessctl.web.directory import Limit, after_cursor, next_page
 from accessctl.web.errors import field_problem
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit
 
 MAX_BULK = 5000
+_Row = TypeVar("_Row", CareRelation, PatientBlock)
+_Out = TypeVar("_Out", "CareRelationOut", "PatientBlockOut")
+RELATION: ChangeKind = "care_relation"
+BLOCK: ChangeKind = "patient_block"
 
 
 class CareRelationIn(msgspec.Struct):
@@ -98,16 +105,11 @@ class BulkResult(msgspec.Struct):
     rejected: list[ItemProblem]
 
 
-Change = tuple[str, str, str, str]  # kind, id, patient, operation (created, replaced, deleted)
-
-
-async def _committed(session: AsyncSession, request: Request[Any, Any, Any], changes: list[Change]) -> None:
-    """Commit, record each change in the audit log, then let this process's engine catch up, and only then answer."""
-    await session.commit()
-    state = request.app.state
-    caller = request.user.subject if isinstance(request.user, Principal) else None
-    now = utcnow()
-    events = [
+def _changes(request: Request[Any, Any, Any], kind: str, changes: list[tuple[str, str, str]]) -> AuditOutbox:
+    """The audit events of (id, patient, operation) changes to care relations or blocks, made by the caller."""
+    outbox = AuditOutbox()
+    now, client = utcnow(), caller(request)
+    outbox.events = [
         AuditEvent(
             action=CONTEXT_CHANGED,
             occurred_at=now,
@@ -115,14 +117,29 @@ async def _committed(session: AsyncSession, request: Request[Any, Any, Any], cha
             resource_type=kind,
             resource_id=row_id,
             data_action=operation,
-            client_system=caller,
+            client_system=client,
         )
-        for kind, row_id, patient, operation in changes
+        for row_id, patient, operation in changes
     ]
-    if events:
-        writer: AuditWriter = state.audit_writer
-        await writer.record_many(events)
-    await state.decision_point.catch_up()
+    return outbox
+
+
+async def _listed(
+    session: AsyncSession,
+    model: type[_Row],
+    view: Callable[[_Row], _Out],
+    *,
+    patient: str | None,
+    user: str | None,
+    unit: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[_Out]:
+    """One page of care relations or blocks, filtered by patient, user and unit, ordered by id."""
+    rows = await PatientContext(session).rows(
+        model, patient=patient, user=user, unit=unit, after=after_cursor(cursor), limit=check_limit(limit) + 1
+    )
+    return next_page([view(r) for r in rows], limit)
 
 
 def _operation(created: bool) -> str:
@@ -169,15 +186,19 @@ class CareRelationController(Controller):
         created = await service.put_care_relation(relation_id, data.spec())
         row = await service.get_care_relation(relation_id)
         body = CareRelationOut.of(row)
-        await _committed(db_session, request, [("care_relation", relation_id, row.patient, _operation(created))])
+        await committed(
+            db_session,
+            request.app.state,
+            _changes(request, RELATION, [(relation_id, row.patient, _operation(created))]),
+        )
         return _saved(body, created)
 
     @delete("/{relation_id:str}", status_code=204)
     async def delete_relation(
         self, db_session: DbSession, request: Request[Any, Any, Any], relation_id: FromPath[str]
     ) -> None:
-        patient = await PatientContext(db_session).delete("care_relation", relation_id)
-        await _committed(db_session, request, [("care_relation", relation_id, patient, "deleted")])
+        patient = await PatientContext(db_session).delete(RELATION, relation_id)
+        await committed(db_session, request.app.state, _changes(request, RELATION, [(relation_id, patient, "deleted")]))
 
     @get("/{relation_id:str}")
     async def get_relation(self, db_session: DbSession, relation_id: FromPath[str]) -> CareRelationOut:
@@ -193,15 +214,16 @@ class CareRelationController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[CareRelationOut]:
-        rows = await PatientContext(db_session).rows(
+        return await _listed(
+            db_session,
             CareRelation,
+            CareRelationOut.of,
             patient=patient,
             user=user,
             unit=unit,
-            after=after_cursor(cursor),
-            limit=check_limit(limit) + 1,
+            cursor=cursor,
+            limit=limit,
         )
-        return next_page([CareRelationOut.of(r) for r in rows], limit)
 
     @post("/bulk", status_code=200)
     async def bulk(
@@ -214,9 +236,8 @@ class CareRelationController(Controller):
         problems = await PatientContext(db_session).put_care_relations(good)
         failed = {p.index for p in problems}
         applied = [(rid, spec) for index, (rid, spec) in enumerate(good) if index not in failed]
-        await _committed(
-            db_session, request, [("care_relation", rid, spec.patient, "written") for rid, spec in applied]
-        )
+        written = [(rid, spec.patient, "written") for rid, spec in applied]
+        await committed(db_session, request.app.state, _changes(request, RELATION, written))
         rejected += problems
         rejected.sort(key=lambda p: p.index)
         return BulkResult(applied=len(good) - len(problems), rejected=rejected)
@@ -239,15 +260,17 @@ class PatientBlockController(Controller):
         service = PatientContext(db_session)
         created = await service.put_patient_block(block_id, data.spec())
         body = PatientBlockOut.of(await service.get_patient_block(block_id))
-        await _committed(db_session, request, [("patient_block", block_id, body.patient, _operation(created))])
+        await committed(
+            db_session, request.app.state, _changes(request, BLOCK, [(block_id, body.patient, _operation(created))])
+        )
         return _saved(body, created)
 
     @delete("/{block_id:str}", status_code=204)
     async def delete_block(
         self, db_session: DbSession, request: Request[Any, Any, Any], block_id: FromPath[str]
     ) -> None:
-        patient = await PatientContext(db_session).delete("patient_block", block_id)
-        await _committed(db_session, request, [("patient_block", block_id, patient, "deleted")])
+        patient = await PatientContext(db_session).delete(BLOCK, block_id)
+        await committed(db_session, request.app.state, _changes(request, BLOCK, [(block_id, patient, "deleted")]))
 
     @get("/{block_id:str}")
     async def get_block(self, db_session: DbSession, block_id: FromPath[str]) -> PatientBlockOut:
@@ -263,12 +286,13 @@ class PatientBlockController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[PatientBlockOut]:
-        rows = await PatientContext(db_session).rows(
+        return await _listed(
+            db_session,
             PatientBlock,
+            PatientBlockOut.of,
             patient=patient,
             user=user,
             unit=unit,
-            after=after_cursor(cursor),
-            limit=check_limit(limit) + 1,
+            cursor=cursor,
+            limit=limit,
         )
-        return next_page([PatientBlockOut.of(r) for r in rows], limit)

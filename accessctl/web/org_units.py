@@ -13,8 +13,8 @@ from accessctl.hr_sync.org_tree import UnitRecord, put_unit_tree
 from accessctl.pdp.policy_source import active_policy
 from accessctl.policies.assignment_sync import recompute_user
 from accessctl.web.auth import requires
+from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
-from accessctl.web.policies import committed
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):

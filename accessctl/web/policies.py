@@ -10,34 +10,16 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessctl.auth import Principal
 from accessctl.errors import AccessTestsFailed
 from accessctl.policies import versions as service
 from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.policies.impact import ACTIVE, WORKING, policy_impact
 from accessctl.policies.models import PolicyVersion
-from accessctl.web.auth import requires
+from accessctl.web.auth import caller, requires
+from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
 from accessctl.web.errors import error_body
-
-# Where the app keeps its audit writer, once one is wired in; without it policy changes are not audited.
-AUDIT_WRITER_STATE_KEY = "audit_writer"
-
-
-def caller(request: Request[Any, Any, Any]) -> str:
-    principal = request.user
-    assert isinstance(principal, Principal)
-    return principal.subject
-
-
-async def committed(session: AsyncSession, state: State, outbox: AuditOutbox | None = None) -> None:
-    """Commit, audit, then let this process's engine catch up before the caller hears it is done."""
-    await session.commit()
-    if outbox is not None:
-        await outbox.deliver(state.get(AUDIT_WRITER_STATE_KEY))
-    await state.decision_point.catch_up()
 
 
 class PublishIn(msgspec.Struct):

@@ -15,10 +15,12 @@ from accessctl.pdp.policy_source import active_policy
 from accessctl.policies import manual_assignments as service
 from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.policies.models import RoleAssignment
+from accessctl.web.auth import caller
+from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
 from accessctl.web.directory import Limit
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
-from accessctl.web.policies import ADMIN, caller, committed
+from accessctl.web.policies import ADMIN
 
 
 class RoleAssignmentIn(msgspec.Struct):

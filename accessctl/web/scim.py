@@ -19,9 +19,9 @@ from accessctl.hr_sync.store import load_user, read_user
 from accessctl.pdp.policy_source import active_policy
 from accessctl.policies.assignment_sync import recompute_user
 from accessctl.policies.audit_hook import AuditOutbox
-from accessctl.web.auth import requires
+from accessctl.web.auth import caller, requires
+from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
-from accessctl.web.policies import caller, committed
 from accessctl.web.scim_discovery import DISCOVERY_HANDLERS, GroupController
 from accessctl.web.scim_http import (
     SCIM_EXCEPTION_HANDLERS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,3 +75,6 @@ class RecordedAudit:
 
     async def record(self, event: Any) -> None:
         self.events.append(event)
+
+    async def record_many(self, events: Sequence[Any]) -> None:
+        self.events.extend(events)

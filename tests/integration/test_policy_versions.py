@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,9 @@ class Recorded:
 
     async def record(self, event: AuditEvent) -> None:
         self.events.append(event)
+
+    async def record_many(self, events: Sequence[AuditEvent]) -> None:
+        self.events.extend(events)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -45,6 +46,9 @@ class AuditList:
 
     async def record(self, event: Any) -> None:
         self.events.append(event)
+
+    async def record_many(self, events: Sequence[Any]) -> None:
+        self.events.extend(events)
 
 
 async def run_sync(

@@ -1,0 +1,24 @@
+"""How a write through the API becomes visible: commit, audit, the engine catches up, and only then an answer."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.audit import AuditWriter
+from accessctl.pdp import DecisionPoint
+from accessctl.policies.audit_hook import AuditOutbox
+
+
+async def committed(session: AsyncSession, state: State, outbox: AuditOutbox | None = None) -> None:
+    """Commit the change, record its audit events, then let this process's engine catch up.
+
+    The events are recorded after the commit: the audit writer commits on its own connection, and on SQLite
+    writing there while the change's transaction holds the write lock would wait on ourselves.
+    """
+    await session.commit()
+    if outbox is not None:
+        writer: AuditWriter = state.audit_writer
+        await outbox.deliver(writer)
+    point: DecisionPoint = state.decision_point
+    await point.catch_up()
