@@ -19,7 +19,7 @@ from accessctl.auth import Principal
 from accessctl.db import Database, utcnow
 from accessctl.errors import Forbidden, InvalidInput
 from accessctl.web.audit_views import EXPORT_FORMATS, AuditEventView, encoded_chunks, parse_moment
-from accessctl.web.auth import requires
+from accessctl.web.auth import principal_of, requires
 from accessctl.web.dependencies import DbSession
 from accessctl.web.directory import Limit
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
@@ -42,12 +42,6 @@ def visible_organisations(principal: Principal) -> frozenset[str] | None:
     return frozenset(granted)
 
 
-def _principal(request: Request[Any, Any, Any]) -> Principal:
-    principal = request.user
-    assert isinstance(principal, Principal)  # the authentication middleware put it there
-    return principal
-
-
 async def provide_event_filter(
     request: Request[Any, Any, Any],
     patient: FromQuery[str | None] = None,
@@ -62,7 +56,7 @@ async def provide_event_filter(
     until: Annotated[str | None, QueryParameter(name="to", description="ISO 8601 with zone; exclusive")] = None,
 ) -> EventFilter:
     """The query's filters, checked, and narrowed to what the caller's token may see."""
-    organisations = visible_organisations(_principal(request))
+    organisations = visible_organisations(principal_of(request))
     if organisation is not None and organisations is not None and organisation not in organisations:
         raise Forbidden(f"this token does not grant organisation {organisation!r}", field="organisation")
     if action is not None and action not in actions.ALL:
@@ -133,7 +127,7 @@ class AuditController(Controller):
         """Every matching event, streamed as CSV or JSON Lines; the export itself is recorded in the audit log."""
         if fmt not in EXPORT_FORMATS:
             raise InvalidInput(f"format must be one of {', '.join(EXPORT_FORMATS)}", field="format")
-        principal = _principal(request)
+        principal = principal_of(request)
         await request.app.state.audit_writer.record(
             AuditEvent(
                 action=actions.AUDIT_EXPORTED,

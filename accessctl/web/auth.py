@@ -29,11 +29,16 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
-def caller(request: Request[Any, Any, Any]) -> str:
-    """The authenticated caller's subject (every route but the public ones has one)."""
+def principal_of(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated caller (every route but the public ones has one: the middleware put it there)."""
     principal = request.user
     assert isinstance(principal, Principal)
-    return principal.subject
+    return principal
+
+
+def caller(request: Request[Any, Any, Any]) -> str:
+    """The authenticated caller's subject."""
+    return principal_of(request).subject
 
 
 def requires(*scopes: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:

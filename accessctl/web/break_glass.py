@@ -27,8 +27,9 @@ from accessctl.db import utcnow
 from accessctl.errors import Forbidden, InvalidInput
 from accessctl.pdp import DecisionPoint
 from accessctl.web.audit_views import parse_moment
-from accessctl.web.auth import requires
+from accessctl.web.auth import caller, principal_of, requires
 from accessctl.web.break_glass_schemas import GrantIn, GrantOut, GroupStatsOut, ReviewIn, ReviewOut, StatsOut
+from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
 from accessctl.web.directory import Limit
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
@@ -37,12 +38,6 @@ ALL_ORGANISATIONS = "*"
 DEFAULT_STATS_DAYS = 30
 From = Annotated[str | None, QueryParameter(name="from", description="ISO 8601 with zone; inclusive")]
 To = Annotated[str | None, QueryParameter(name="to", description="ISO 8601 with zone; exclusive")]
-
-
-def _principal(request: Request[Any, Any, Any]) -> Principal:
-    principal = request.user
-    assert isinstance(principal, Principal)  # the authentication middleware put it there
-    return principal
 
 
 def _ids(claims: Any, name: str) -> frozenset[str] | None:
@@ -126,8 +121,7 @@ class BreakGlassController(Controller):
             grant, created = await _service(db_session, state).request(data.ask(), now)
             body = GrantOut.of(grant, now)
             if created:
-                await db_session.commit()
-                await state.decision_point.catch_up()
+                await committed(db_session, state)  # its audit record is already committed: audit first
                 state.notification_relay.wake()
         return Response(body, status_code=201 if created else 200)
 
@@ -137,10 +131,9 @@ class BreakGlassController(Controller):
     ) -> GrantOut:
         """End a grant before it expires (audited as break_glass.ended); ending an ended grant changes nothing."""
         now = utcnow()
-        grant = await _service(db_session, state).end(grant_id, by=_principal(request).subject, now=now)
+        grant = await _service(db_session, state).end(grant_id, by=caller(request), now=now)
         body = GrantOut.of(grant, now)
-        await db_session.commit()
-        await state.decision_point.catch_up()
+        await committed(db_session, state)
         return body
 
 
@@ -169,7 +162,7 @@ class BreakGlassReviewController(Controller):
         start, end = _period(since, until, default_days=None)
         wanted = ReviewFilter(status, organisation, unit, user, start, end, overdue)
         items = await _queue(db_session, state).items(
-            reviewer_scope(_principal(request)), wanted, utcnow(), after=_after(cursor), limit=check_limit(limit) + 1
+            reviewer_scope(principal_of(request)), wanted, utcnow(), after=_after(cursor), limit=check_limit(limit) + 1
         )
         more = len(items) > limit
         items = items[:limit]
@@ -186,7 +179,7 @@ class BreakGlassReviewController(Controller):
         data: JSONBody[ReviewIn],
     ) -> ReviewOut:
         """Justified, unjustified or follow_up, with a comment; never by the user who broke the glass."""
-        principal = _principal(request)
+        principal = principal_of(request)
         item = await _queue(db_session, state).review(
             grant_id,
             data.outcome,
@@ -213,7 +206,7 @@ class BreakGlassReviewController(Controller):
             raise InvalidInput(f"group_by must be one of {', '.join(GROUPS)}", field="group_by")
         start, end = _period(since, until, default_days=DEFAULT_STATS_DAYS)
         assert start is not None and end is not None
-        groups = await break_glass_stats(db_session, reviewer_scope(_principal(request)), start, end, key)
+        groups = await break_glass_stats(db_session, reviewer_scope(principal_of(request)), start, end, key)
         return StatsOut(from_=start, to=end, group_by=group_by, groups=[GroupStatsOut.of(g) for g in groups])
 
 

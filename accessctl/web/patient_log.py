@@ -14,10 +14,9 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery
 
 from accessctl.audit.patient_log import AccessLogEntry, LogPosition, access_log_page
-from accessctl.auth import Principal
 from accessctl.errors import Forbidden, InvalidInput
 from accessctl.web.audit_views import parse_moment
-from accessctl.web.auth import requires
+from accessctl.web.auth import principal_of, requires
 from accessctl.web.dependencies import DbSession
 from accessctl.web.directory import Limit
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
@@ -91,8 +90,7 @@ class PatientAccessLogController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[AccessLogItem]:
         """Accesses to the patient's record (permits only), newest first; the token's `patient` must be this one."""
-        principal = request.user
-        if not isinstance(principal, Principal) or principal.claims.get("patient") != patient_id:
+        if principal_of(request).claims.get("patient") != patient_id:
             raise Forbidden("this token may read only the access log of the patient it was issued for", field="patient")
         entries, end = await access_log_page(db_session, patient_id, after=_after(cursor), limit=check_limit(limit))
         next_cursor = encode_cursor([end[0].isoformat(), end[1]]) if end is not None else None
