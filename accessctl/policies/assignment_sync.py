@@ -7,7 +7,7 @@ memory, then delete and insert only the rows that differ. Engines learn of it fr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -48,15 +48,19 @@ async def sync_roles(session: AsyncSession, policy: CompiledPolicy) -> None:
             await session.execute(insert(Role).values(id=role.id, description="", **values))
 
 
-async def unit_facts(session: AsyncSession) -> dict[str, UnitFacts]:
-    """Every unit with the services it provides: what position rules match on."""
+async def unit_facts(session: AsyncSession, unit_ids: Collection[str] | None = None) -> dict[str, UnitFacts]:
+    """Units (every one, or those named) with the services they provide: what position rules match on."""
+    links = select(UnitService.unit_id, UnitService.service_id)
+    units = select(Unit.id, Unit.organisation_id, Unit.parent_id)
+    if unit_ids is not None:
+        links = links.where(UnitService.unit_id.in_(unit_ids))
+        units = units.where(Unit.id.in_(unit_ids))
     services: dict[str, set[str]] = defaultdict(set)
-    for unit_id, service_id in await session.execute(select(UnitService.unit_id, UnitService.service_id)):
+    for unit_id, service_id in await session.execute(links):
         services[unit_id].add(service_id)
-    rows = await session.execute(select(Unit.id, Unit.organisation_id, Unit.parent_id))
     return {
         unit_id: UnitFacts(unit_id, org_id, parent_id, frozenset(services.get(unit_id, ())))
-        for unit_id, org_id, parent_id in rows
+        for unit_id, org_id, parent_id in await session.execute(units)
     }
 
 
@@ -75,7 +79,9 @@ async def recompute_user(session: AsyncSession, policy: CompiledPolicy, user_id:
 
     Logs a `user` change, so engines reload that user, only when a row changed.
     """
-    derived = derive_assignments(policy, await employment_facts(session, user_id), await unit_facts(session))
+    # Only the units this user is employed in: a sync recomputes users one by one, over thousands of units.
+    jobs = await employment_facts(session, user_id)
+    derived = derive_assignments(policy, jobs, await unit_facts(session, {e.unit_id for e in jobs}))
     changed = await _apply(session, derived, user_ids={user_id})
     if changed.users_changed:
         await log_change(session, "user", user_id)
