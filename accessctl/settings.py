@@ -78,6 +78,8 @@ class Settings:
     ldap_bind_password: Secret | None = None
     # A sync or bulk change that would deactivate more than this share of active users stops and asks first.
     mass_change_share: float = 0.05
+    # SCIM sends leavers one request at a time: the guard counts every deactivation within this window (0: each alone).
+    mass_change_window_seconds: int = 86400
     # Break-the-glass reason codes: a JSON list of {code, purpose_of_use, label}, or the path of a YAML file of one.
     break_glass_reasons: str = DEFAULT_BREAK_GLASS_REASONS
     break_glass_min_reason_chars: int = 10
@@ -86,6 +88,16 @@ class Settings:
     break_glass_review_overdue_days: int = 7
     # Where break-the-glass notifications are POSTed; unset means they are only logged.
     notify_webhook_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.mass_change_share <= 1:
+            raise InvalidSetting(
+                "ACCESSCTL_MASS_CHANGE_SHARE", f"must be above 0 and at most 1, got {self.mass_change_share}"
+            )
+        if self.mass_change_window_seconds < 0:
+            raise InvalidSetting(
+                "ACCESSCTL_MASS_CHANGE_WINDOW_SECONDS", f"must be 0 or more, got {self.mass_change_window_seconds}"
+            )
 
     @property
     def signing_key_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, Router, delete, get, patch, post, put
@@ -13,6 +14,7 @@ from accessctl.db import utcnow
 from accessctl.engine.types import CompiledPolicy
 from accessctl.hr_sync import HrUserService, StoredUser, parse_filter, project, search_users, user_from_scim
 from accessctl.hr_sync.errors import InvalidSyntax, InvalidValue
+from accessctl.hr_sync.guard import RecentLeaverGuard
 from accessctl.hr_sync.mapping import field, user_to_scim, weak_etag
 from accessctl.hr_sync.schemas import SEARCH_REQUEST
 from accessctl.hr_sync.store import load_user, read_user
@@ -62,10 +64,26 @@ class _AssignmentsFromPolicy:
         return await recompute_user(session, self.policy, user_id)
 
 
+def _confirmed(request: Request[Any, Any, Any]) -> bool:
+    """The explicit `confirm_mass_change=true` that lets a write past the mass-change guard."""
+    value = request.query_params.get("confirm_mass_change", "false").lower()
+    if value not in {"true", "false"}:
+        raise InvalidValue("confirm_mass_change must be true or false", field="confirm_mass_change")
+    return value == "true"
+
+
 def _service(
     request: Request[Any, Any, Any], session: AsyncSession, state: State, outbox: AuditOutbox
 ) -> HrUserService:
-    return HrUserService(session, recompute=_AssignmentsFromPolicy(state), audit=outbox, actor=caller(request))
+    settings = state.settings
+    guard = RecentLeaverGuard(
+        share=settings.mass_change_share,
+        window=timedelta(seconds=settings.mass_change_window_seconds),
+        confirmed=_confirmed(request),
+    )
+    return HrUserService(
+        session, recompute=_AssignmentsFromPolicy(state), audit=outbox, actor=caller(request), guard=guard
+    )
 
 
 async def _search(request: Request[Any, Any, Any], session: AsyncSession, params: dict[str, Any]) -> Response[Any]:

@@ -8,6 +8,7 @@ examples, the way scim2-tester reads canonicalValues; the server publishes its s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel
 from scim2_client import BaseSyncSCIMClient
 from scim2_tester import CheckResult, Status, check_server
 
+from accessctl.settings import Settings
 from tests.api.conftest import TokenFactory, bearer
 from tests.api.scim_support import CLINIC, ENTERPRISE, WARD, add_scim_world
 
@@ -88,6 +90,13 @@ def _run_checker(client: httpx.Client) -> list[CheckResult]:
 @pytest.fixture
 async def world(session: Any) -> None:
     await add_scim_world(session)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The checker creates and deletes a handful of users in a world of a few: past any share. The mass-change
+    guard is tested in test_scim_mass_change.py; here each request is judged alone (a zero window)."""
+    return dataclasses.replace(settings, mass_change_window_seconds=0)
 
 
 @pytest.mark.usefixtures("world")

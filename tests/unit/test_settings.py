@@ -57,3 +57,16 @@ def test_secrets_compare_by_value_without_revealing() -> None:
     assert Secret("a") == Secret("a")
     assert Secret("a") != Secret("b")
     assert "a" not in repr(Secret("a"))
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"),
+    [
+        ("ACCESSCTL_MASS_CHANGE_SHARE", "0"),
+        ("ACCESSCTL_MASS_CHANGE_SHARE", "1.5"),
+        ("ACCESSCTL_MASS_CHANGE_WINDOW_SECONDS", "-1"),
+    ],
+)
+def test_a_mass_change_guard_that_could_never_or_always_stop_is_refused_by_name(variable: str, raw: str) -> None:
+    with pytest.raises(InvalidSetting, match=variable):
+        Settings.from_env({variable: raw})
