@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import ssl
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,7 +128,11 @@ def export_command(
 @click.option("--host", required=True, help="The SIEM's syslog receiver.")
 @click.option("--port", type=click.IntRange(1, 65535), required=True)
 @click.option("--tls", is_flag=True, help="Syslog over TLS (RFC 5425), verifying the server's certificate and name.")
-@click.option("--ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CA file for --tls.")
+@click.option(
+    "--ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM file of the CA(s) that signed the SIEM's certificate, trusted instead of the system CAs (with --tls).",
+)
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), help="Position file.")
 @click.option("--once", is_flag=True, help="Send what is there now and exit (1 if the peer cannot be reached).")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True)
@@ -145,9 +150,13 @@ def forward_command(
     """Ship every audit record as RFC 5424 syslog over TCP (RFC 6587 framing), resuming where it stopped."""
     if ca is not None and not tls:
         raise click.UsageError("--ca is used only with --tls")
+    try:
+        context = tls_context(ca) if tls else None
+    except ssl.SSLError as exc:
+        raise click.BadParameter(f"{ca} holds no PEM CA certificate ({exc.reason})", param_hint="--ca") from exc
     settings = _settings(ctx)
     state = state_path or settings.data_dir / "audit-forwarder-state.json"
-    transport = TcpSyslogTransport(host, port, tls=tls_context(ca) if tls else None)
+    transport = TcpSyslogTransport(host, port, tls=context)
 
     async def run() -> int:
         database = Database.from_settings(settings)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accessctl.audit.export import syslog_line
 from accessctl.audit.store import CHECKPOINTS, EVENTS, chained_from_row
-from accessctl.audit.syslog_transport import SyslogTransport, frame
+from accessctl.audit.syslog_transport import PeerRejected, SyslogTransport, frame
 
 log = logging.getLogger(__name__)
 STATE_VERSION = 1
@@ -138,7 +138,9 @@ class AuditForwarder:
                 self.failures += 1
                 await self.transport.close()
                 delay = backoff.after(delay)
-                log.warning("audit forwarding failed (%s); retrying in %.1f s", exc, delay)
+                # A peer that rejects us (certificate, TLS or not) needs someone to change a setting: an error.
+                level = logging.ERROR if isinstance(exc, PeerRejected) else logging.WARNING
+                log.log(level, "audit forwarding failed (%s); position kept, retrying in %.1f s", exc, delay)
                 wait = delay
             else:
                 delay, wait = None, poll_seconds

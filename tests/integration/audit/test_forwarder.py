@@ -1,13 +1,16 @@
-"""The SIEM forwarder ships every record as framed RFC 5424 syslog, survives a peer outage and its own restart."""
+"""The SIEM forwarder ships every record as framed RFC 5424 syslog, over TCP or TLS, through a peer outage and its
+own restart."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import socket
+import ssl
 import threading
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accessctl.audit.forwarder import AuditForwarder, Backoff, ForwarderState
 from accessctl.audit.signing import CheckpointSigner
-from accessctl.audit.syslog_transport import TcpSyslogTransport, frame
+from accessctl.audit.syslog_transport import TcpSyslogTransport, frame, tls_context
 from accessctl.audit.writer import AuditWriter
 from accessctl.cli import main
 from tests.integration.audit.helpers import decision
-from tests.integration.audit.syslog_listener import SyslogListener
+from tests.integration.audit.syslog_listener import SyslogListener, ThrowawayCA
 from tests.integration.audit.test_export import _write
 
 BATCH = 10
@@ -32,15 +35,32 @@ async def write(writer: AuditWriter, first: int, count: int) -> list[str]:
     return [str(event.id) for event in events]
 
 
+@dataclass(frozen=True)
+class Link:
+    """How forwarder and listener talk: plain TCP, or TLS with a server certificate of the CA the forwarder trusts."""
+
+    server: ssl.SSLContext | None = None
+    client: ssl.SSLContext | None = None
+
+
+@pytest.fixture(params=["tcp", "tls"])
+def link(request: pytest.FixtureRequest, tmp_path: Path) -> Link:
+    if request.param == "tcp":
+        return Link()
+    ca = ThrowawayCA.generate()
+    return Link(server=ca.server_context(tmp_path / "siem"), client=tls_context(ca.write(tmp_path / "siem-ca.pem")))
+
+
 async def test_forwarder_resumes_after_listener_restart_without_losing_records(
-    audit_engine: AsyncEngine, writer: AuditWriter, signer: CheckpointSigner, tmp_path: Path
+    link: Link, audit_engine: AsyncEngine, writer: AuditWriter, signer: CheckpointSigner, tmp_path: Path
 ) -> None:
-    listener = SyslogListener()
+    listener = SyslogListener(link.server)
     await listener.start()
     state = tmp_path / "forwarder.json"
 
     def forwarder() -> AuditForwarder:
-        return AuditForwarder(audit_engine, TcpSyslogTransport("127.0.0.1", listener.port), state, batch=BATCH)
+        transport = TcpSyslogTransport("127.0.0.1", listener.port, tls=link.client)
+        return AuditForwarder(audit_engine, transport, state, batch=BATCH)
 
     def started(instance: AuditForwarder, stop: asyncio.Event) -> asyncio.Task[None]:
         return asyncio.create_task(instance.run(stop, poll_seconds=0.05, backoff=Backoff(0.02, 0.1)))
@@ -122,23 +142,26 @@ async def test_a_failure_after_sending_resends_only_the_batch_in_flight(
 
 
 async def test_messages_are_octet_counted_rfc5424_lines_with_the_event_id(
-    audit_engine: AsyncEngine, writer: AuditWriter, tmp_path: Path
+    link: Link, audit_engine: AsyncEngine, writer: AuditWriter, tmp_path: Path
 ) -> None:
-    [event_id] = await write(writer, 0, 1)
-    listener = SyslogListener()
+    written = await write(writer, 0, 25)
+    listener = SyslogListener(link.server)
     await listener.start()
-    transport = TcpSyslogTransport("127.0.0.1", listener.port)
-    forwarder = AuditForwarder(audit_engine, transport, tmp_path / "s.json", hostname="audit-1")
-    assert await forwarder.forward_pending() == 1
+    transport = TcpSyslogTransport("127.0.0.1", listener.port, tls=link.client)
+    forwarder = AuditForwarder(audit_engine, transport, tmp_path / "s.json", batch=BATCH, hostname="audit-1")
+    assert await forwarder.forward_pending() == 25
     await transport.close()
-    await listener.wait_for([event_id])
-    [message] = listener.messages
-    assert message.startswith("<86>1 2026-11-26T09:00:00.000000Z audit-1 accessctl - decision.permit [accessctl@")
-    assert f'event="{event_id}"' in message
-    body = json.loads(message.split("\ufeff", 1)[1])
-    assert body["resourceType"] == "AuditEvent" and body["id"] == event_id
-    assert frame("blåbær") == b"8 bl\xc3\xa5b\xc3\xa6r", "the count is of octets, not characters"
+    await listener.wait_for(written)
     await listener.stop()
+    assert listener.event_ids() == written, "each record once, in order"
+    for minute, (message, event_id) in enumerate(zip(listener.messages, written, strict=True)):
+        assert message.startswith(
+            f"<86>1 2026-11-26T09:{minute:02d}:00.000000Z audit-1 accessctl - decision.permit [accessctl@"
+        )
+        assert f'event="{event_id}"' in message
+        body = json.loads(message.split("\ufeff", 1)[1])
+        assert body["resourceType"] == "AuditEvent" and body["id"] == event_id
+    assert frame("blåbær") == b"8 bl\xc3\xa5b\xc3\xa6r", "the count is of octets, not characters"
 
 
 async def test_nothing_new_means_nothing_sent_and_the_state_file_is_whole(
