@@ -75,3 +75,16 @@ class AuditCheckpointRow(Base):
     signed_at: Mapped[datetime]
     signature: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(64))
+
+
+class AuditOutboxRow(Base):
+    """A change's audit event, staged in the change's transaction until the writer chains it (then deleted).
+
+    Not part of the log: a queue in front of it, so a change never commits without its audit record to follow.
+    """
+
+    __tablename__ = "audit_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    staged_at: Mapped[datetime] = mapped_column(index=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -6,16 +6,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, insert, select
+from sqlalchemy import RowMapping, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accessctl.audit.chain import PLAIN_FIELDS, normalise_detail
 from accessctl.audit.events import AuditEvent, ChainedEvent
-from accessctl.audit.models import AuditCheckpointRow, AuditEventRow
+from accessctl.audit.models import AuditCheckpointRow, AuditEventRow, AuditOutboxRow
 from accessctl.audit.signing import Checkpoint
 
 EVENTS: Table = AuditEventRow.__table__  # type: ignore[assignment]  # a declarative class maps a Table
 CHECKPOINTS: Table = AuditCheckpointRow.__table__  # type: ignore[assignment]  # likewise
+OUTBOX: Table = AuditOutboxRow.__table__  # type: ignore[assignment]  # likewise
 
 
 def event_row(chained: ChainedEvent) -> dict[str, Any]:
@@ -111,3 +112,14 @@ async def last_checkpoint_seq(conn: AsyncConnection, chain_id: uuid.UUID) -> int
     query = select(CHECKPOINTS.c.seq).where(CHECKPOINTS.c.chain_id == chain_id)
     row = (await conn.execute(query.order_by(CHECKPOINTS.c.seq.desc()).limit(1))).first()
     return 0 if row is None else int(row.seq)
+
+
+async def take_staged(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Delete these events' outbox rows in the caller's transaction; the ids deleted are the caller's to chain.
+
+    On PostgreSQL a second taker waits on the first's row locks and then finds nothing; SQLite has one writer.
+    """
+    if not ids:
+        return set()
+    result = await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(ids)).returning(OUTBOX.c.id))
+    return set(result.scalars())

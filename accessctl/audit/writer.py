@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Pending:
     events: Sequence[AuditEvent]
-    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    # Staged in the audit outbox: chained only if this batch takes their outbox rows (see store.take_staged).
+    staged: bool = False
+    # Resolves to how many of `events` this writer chained.
+    done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 @dataclass
@@ -109,14 +112,21 @@ class AuditWriter:
 
     async def record_many(self, events: Sequence[AuditEvent]) -> None:
         """Record the events in one transaction, in order; returns once they are committed."""
+        await self._enqueue(_Pending(tuple(events)))
+
+    async def record_staged(self, events: Sequence[AuditEvent]) -> int:
+        """Chain events staged in the audit outbox, taking their rows in the same commit; returns how many this
+        call chained (the rest another writer had taken already)."""
+        return await self._enqueue(_Pending(tuple(events), staged=True))
+
+    async def _enqueue(self, pending: _Pending) -> int:
         if self._flusher is None or self._closing or self._flusher.done():
             raise StoreUnavailable("audit writer is not running")
-        if not events:
-            return
-        pending = _Pending(tuple(events))
+        if not pending.events:
+            return 0
         await self._queue.put(pending)
         # Shielded: a caller that stops waiting must not cancel the future the flusher will resolve.
-        await asyncio.shield(pending.done)
+        return await asyncio.shield(pending.done)
 
     async def _run(self) -> None:
         while True:
@@ -148,14 +158,14 @@ class AuditWriter:
         return max(0.0, self._state.checkpointed_at + self.checkpoint_seconds - time.monotonic())
 
     async def _flush(self, batch: list[_Pending], *, sign_tail: bool) -> None:
-        events = [event for pending in batch for event in pending.events]
-        if not events and self._state.seq == self._state.checkpointed_seq and not self._resync:
+        if not batch and self._state.seq == self._state.checkpointed_seq and not self._resync:
             return
         try:
-            await self._commit(events, sign_tail=sign_tail)
+            taken = await self._commit(batch, sign_tail=sign_tail)
         except Exception as exc:
             self._resync = True
-            log.exception("audit batch of %d event(s) failed; answering StoreUnavailable", len(events))
+            size = sum(len(pending.events) for pending in batch)
+            log.exception("audit batch of %d event(s) failed; answering StoreUnavailable", size)
             error = StoreUnavailable("audit store unavailable: the audit record was not committed")
             error.__cause__ = exc
             for pending in batch:
@@ -165,28 +175,36 @@ class AuditWriter:
             return
         for pending in batch:
             if not pending.done.done():
-                pending.done.set_result(None)
+                mine = pending.events if not pending.staged else [e for e in pending.events if e.id in taken]
+                pending.done.set_result(len(mine))
 
-    async def _commit(self, events: list[AuditEvent], *, sign_tail: bool) -> None:
+    async def _commit(self, batch: list[_Pending], *, sign_tail: bool) -> set[uuid.UUID]:
+        """Chain and commit the batch; returns the ids of the staged events it took from the outbox."""
         if self._resync:
             await self._reread_head()
-        await self.partitions.ensure(event.occurred_at for event in events)
+        await self.partitions.ensure(event.occurred_at for pending in batch for event in pending.events)
         state = self._state
         recorded_at = self.clock()
-        linked: list[ChainedEvent] = []
-        seq, prev = state.seq, state.hash
-        for event in events:
-            seq += 1
-            chained = link(event, chain_id=self.chain_id, seq=seq, prev_hash=prev, recorded_at=recorded_at)
-            linked.append(chained)
-            prev = chained.hash
-        checkpoint = self._checkpoint_for(seq, prev, recorded_at, sign_tail=sign_tail)
         async with self.engine.begin() as conn:
+            staged = [event.id for pending in batch if pending.staged for event in pending.events]
+            taken = await store.take_staged(conn, staged)
+            linked: list[ChainedEvent] = []
+            seq, prev = state.seq, state.hash
+            for pending in batch:
+                for event in pending.events:
+                    if pending.staged and event.id not in taken:
+                        continue  # another writer chained it
+                    seq += 1
+                    chained = link(event, chain_id=self.chain_id, seq=seq, prev_hash=prev, recorded_at=recorded_at)
+                    linked.append(chained)
+                    prev = chained.hash
+            checkpoint = self._checkpoint_for(seq, prev, recorded_at, sign_tail=sign_tail)
             await store.append(conn, linked, checkpoint)
         # Only now, with the COMMIT done, does the chain move on.
         state.seq, state.hash = seq, prev
         if checkpoint is not None:
             state.checkpointed_seq, state.checkpointed_at = checkpoint.seq, time.monotonic()
+        return taken
 
     def _checkpoint_for(self, seq: int, digest: str, now: datetime, *, sign_tail: bool) -> Checkpoint | None:
         state = self._state

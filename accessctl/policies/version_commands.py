@@ -65,6 +65,7 @@ async def _run(settings: Settings, step: Step) -> Output:
         async with database.sessions() as session:
             context = Run(session, settings)
             output = await step(context)
+            await context.outbox.stage(session)
             await session.commit()
         if context.outbox.events:
             await _deliver(database, settings, context.outbox)

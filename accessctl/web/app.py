@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from accessctl import __version__
 from accessctl.audit import AuditWriter
+from accessctl.audit.outbox import OutboxDrain
 from accessctl.auth import TokenVerifier, load_key_set
 from accessctl.break_glass import BreakGlassRules, NotificationRelay, load_reasons, sender_for
 from accessctl.db import Database
@@ -70,8 +71,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             writer,
             overdue_days=settings.break_glass_review_overdue_days,
         )
+        drain = OutboxDrain(db.transactions, writer)
         if settings.change_poll_seconds > 0:  # background work off, as for the change follower (tests)
             relay.start()
+            drain.start()
         app.state.notification_relay = relay
         app.state.verifier = TokenVerifier(
             keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s
@@ -80,6 +83,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             yield
         finally:
             await relay.close()
+            await drain.close()
             await writer.close()
             await point.close()
             await keys.close()

@@ -11,11 +11,14 @@ from accessctl.policies.audit_hook import AuditOutbox
 
 
 async def committed(session: AsyncSession, state: State, outbox: AuditOutbox | None = None) -> None:
-    """Commit the change, record its audit events, then let this process's engine catch up.
+    """Commit the change with its audit events staged, chain the events, then let this process's engine catch up.
 
-    The events are recorded after the commit: the audit writer commits on its own connection, and on SQLite
-    writing there while the change's transaction holds the write lock would wait on ourselves.
+    The events are chained after the commit: the audit writer commits on its own connection, and on SQLite
+    writing there while the change's transaction holds the write lock would wait on ourselves. Staged in the
+    change's transaction, they reach the log even if this process dies in between (`accessctl.audit.outbox`).
     """
+    if outbox is not None:
+        await outbox.stage(session)
     await session.commit()
     if outbox is not None:
         writer: AuditWriter = state.audit_writer

@@ -96,11 +96,15 @@ async def test_search_request_and_attribute_projection(scim: httpx.AsyncClient, 
     assert set(only) == {"schemas", "id", "userName"}
 
 
-async def _patch(scim: httpx.AsyncClient, headers: dict[str, str], *operations: dict[str, Any]) -> httpx.Response:
+async def _patch(
+    scim: httpx.AsyncClient, headers: dict[str, str], *operations: dict[str, Any], confirm: bool = False
+) -> httpx.Response:
     listed = await scim.get("/scim/v2/Users", params={"filter": 'externalId eq "hr-00001"'}, headers=headers)
     user_id = listed.json()["Resources"][0]["id"]
     body = {"schemas": [PATCH_OP], "Operations": list(operations)}
-    return await scim.patch(f"/scim/v2/Users/{user_id}", json=body, headers=headers)
+    # The world's other user left already: a second leaver among three is past the mass-change guard.
+    params = {"confirm_mass_change": "true"} if confirm else {}
+    return await scim.patch(f"/scim/v2/Users/{user_id}", json=body, headers=headers, params=params)
 
 
 async def test_patch_value_path_replaces_the_work_address(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
@@ -115,7 +119,7 @@ async def test_patch_without_path_sets_each_attribute_of_the_object(
     scim: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
     value = {"name": {"familyName": "Lie"}, HEALTH: {"hprNumber": "7654321"}, "active": False}
-    response = await _patch(scim, headers, {"op": "Replace", "value": value})
+    response = await _patch(scim, headers, {"op": "Replace", "value": value}, confirm=True)
     assert response.status_code == 200, response.text
     user = response.json()
     assert (user["name"], user[HEALTH]["hprNumber"], user["active"]) == (

@@ -92,6 +92,7 @@ class LdapSync:
                     await session.rollback()
                 report.counts["rejected"] = len(report.errors)
                 await record_run(session, report)
+                await outbox.stage(session)
                 await session.commit()
         except AccessctlError as exc:
             report.outcome, report.stop_reason = "failed", exc.message

@@ -1,0 +1,126 @@
+"""The audit outbox: a change's audit events, written in the change's own transaction, until the log has them.
+
+A policy, assignment, context or HR change commits with its audit events staged here. The audit writer then moves
+them into the chain: in the transaction that inserts them it deletes their outbox rows (`store.take_staged`), and
+inserts only those it deleted, so an event is chained exactly once however many processes try. If the process dies
+between the change's commit and the audit commit, the staged rows survive and `OutboxDrain` (in every server
+process) chains them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accessctl.audit.chain import PLAIN_FIELDS, normalise_detail
+from accessctl.audit.events import AuditEvent
+from accessctl.audit.store import OUTBOX
+from accessctl.audit.writer import AuditWriter
+from accessctl.db import Transactions, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _as_json(event: AuditEvent) -> dict[str, Any]:
+    body: dict[str, Any] = {name: getattr(event, name) for name in PLAIN_FIELDS}
+    body.update(
+        {
+            "id": str(event.id),
+            "occurred_at": event.occurred_at.isoformat(),
+            "roles": list(event.roles),
+            "decision_id": None if event.decision_id is None else str(event.decision_id),
+            "detail": normalise_detail(event.detail),
+        }
+    )
+    return body
+
+
+def _from_json(body: dict[str, Any]) -> AuditEvent:
+    fields = dict(body)
+    fields["id"] = uuid.UUID(body["id"])
+    fields["occurred_at"] = datetime.fromisoformat(body["occurred_at"])
+    fields["roles"] = tuple(body["roles"])
+    fields["decision_id"] = None if body["decision_id"] is None else uuid.UUID(body["decision_id"])
+    return AuditEvent(**fields)
+
+
+async def stage(session: AsyncSession, events: Sequence[AuditEvent]) -> None:
+    """Write the events into the outbox in the session's transaction: they commit, or vanish, with the change."""
+    if events:
+        now = utcnow()
+        rows = [{"id": event.id, "staged_at": now, "event": _as_json(event)} for event in events]
+        await session.execute(insert(OUTBOX), rows)
+
+
+async def staged_before(transactions: Transactions, moment: datetime, limit: int) -> list[AuditEvent]:
+    """Staged events older than `moment`, oldest first: left behind by a process that stopped before chaining."""
+    async with transactions.connect() as conn:
+        rows = await conn.execute(
+            select(OUTBOX.c.event).where(OUTBOX.c.staged_at < moment).order_by(OUTBOX.c.staged_at).limit(limit)
+        )
+        return [_from_json(body) for body in rows.scalars()]
+
+
+class OutboxDrain:
+    """Chains what a stopped process left in the outbox: at start, then every `interval_s`.
+
+    Only rows older than `grace_s` are taken, so a live process normally chains its own; if two race, `take`
+    decides, and each event is chained once.
+    """
+
+    def __init__(
+        self,
+        transactions: Transactions,
+        writer: AuditWriter,
+        *,
+        interval_s: float = 10.0,
+        grace_s: float = 30.0,
+        batch: int = 500,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.transactions = transactions
+        self.writer = writer
+        self.interval_s = interval_s
+        self.grace = timedelta(seconds=grace_s)
+        self.batch = batch
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        """Chain every staged event older than the grace period; returns how many this process took."""
+        taken = 0
+        while True:
+            events = await staged_before(self.transactions, self.clock() - self.grace, self.batch)
+            if not events:
+                return taken
+            taken += await self.writer.record_staged(events)
+            if len(events) < self.batch:
+                return taken
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="accessctl-audit-outbox-drain")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if taken := await self.run_once():
+                    log.warning("chained %d audit event(s) a stopped process had left in the outbox", taken)
+            except Exception:
+                log.exception("draining the audit outbox failed; trying again in %.0f s", self.interval_s)
+            await asyncio.sleep(self.interval_s)
