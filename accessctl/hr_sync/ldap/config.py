@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +46,7 @@ class Connection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     url: str
     bind_dn: str | None = None
     start_tls: bool = False
+    # PEM file of the CA(s) that may sign the directory's certificate; None: the system's CAs.
     ca_file: str | None = None
     verify_certificate: bool = True
     page_size: int = 500
@@ -99,6 +101,18 @@ def _check_fields(section: str, entries: EntrySet, allowed: dict[str, bool]) -> 
             ) from None
 
 
+def _check_ca_file(path: str) -> None:
+    """The CA file must hold at least one readable PEM certificate: better said now than as a failed handshake."""
+    try:
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError:  # an OSError too: caught first
+        raise InvalidInput(f"connection.ca_file: {path} holds no PEM certificate", field="connection.ca_file") from None
+    except OSError as exc:
+        raise InvalidInput(
+            f"connection.ca_file: cannot read {path}: {exc.strerror}", field="connection.ca_file"
+        ) from None
+
+
 def mapping_from_dict(raw: Any) -> LdapMapping:
     """Check and build a mapping; every problem names the key in the file."""
     try:
@@ -112,6 +126,8 @@ def mapping_from_dict(raw: Any) -> LdapMapping:
         raise InvalidInput("organisations: name at least one organisation number", field="organisations")
     if not mapping.connection.url.startswith(("ldap://", "ldaps://")):
         raise InvalidInput("connection.url must start with ldap:// or ldaps://", field="connection.url")
+    if mapping.connection.ca_file is not None:
+        _check_ca_file(mapping.connection.ca_file)
     _check_fields("users", mapping.users, USER_FIELDS)
     _check_fields("employments", mapping.employments, EMPLOYMENT_FIELDS)
     if mapping.units is not None:

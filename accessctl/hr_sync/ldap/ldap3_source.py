@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Iterator
 from types import TracebackType
 
 import ldap3
-from ldap3.core.exceptions import LDAPException
+from ldap3.core.exceptions import LDAPCertificateError, LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
-from accessctl.errors import StoreUnavailable
+from accessctl.errors import InvalidInput, StoreUnavailable
 from accessctl.hr_sync.ldap.config import Connection
 from accessctl.hr_sync.ldap.source import DirectoryEntry, Search, generalized_time, normal_dn
 from accessctl.settings import Secret
 
 # Values per `(|(attr=v1)(attr=v2)...)` filter when a delta sync asks for the employments of many users.
 _ANY_OF_CHUNK = 200
+_SSL_SOURCE_LINE = re.compile(r" \(_ssl\.c:\d+\)$")
 
 
 class DirectoryUnavailable(StoreUnavailable):
@@ -42,6 +44,22 @@ def compose_filter(search: Search, values: tuple[str, ...] = ()) -> str:
     return parts[0] if len(parts) == 1 else "(&" + "".join(parts) + ")"
 
 
+def _tls_problem(exc: LDAPException, host: str, last_error: str | None) -> str | None:
+    """What went wrong with TLS, if TLS it was.
+
+    ldap3 raises a class it makes from its own and the `ssl` error's, so `isinstance` still tells the kind; the `ssl`
+    error's text survives in the connection's `last_error`, after ldap3's prefix.
+    """
+    if isinstance(exc, LDAPCertificateError):
+        return f"the directory's certificate is not issued for {host}"
+    if not isinstance(exc, ssl.SSLError):
+        return None
+    detail = _SSL_SOURCE_LINE.sub("", (last_error or str(exc)).split(": ", 1)[-1])
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the directory's certificate was not accepted ({detail}); check connection.ca_file"
+    return f"the TLS handshake failed ({detail})"
+
+
 class Ldap3Directory:
     """A bound connection to one directory; use as a context manager so the connection is closed."""
 
@@ -50,16 +68,20 @@ class Ldap3Directory:
     def __init__(self, connection: Connection, password: Secret | None, *, url: str | None = None) -> None:
         self.settings = connection
         self.url = url or connection.url
+        self.ldaps = self.url.startswith("ldaps://")
         tls = None
-        if self.url.startswith("ldaps://") or connection.start_tls:
-            tls = ldap3.Tls(
-                validate=ssl.CERT_REQUIRED if connection.verify_certificate else ssl.CERT_NONE,
-                ca_certs_file=connection.ca_file,
-                version=ssl.PROTOCOL_TLS_CLIENT,
-            )
+        if self.ldaps or connection.start_tls:
+            try:
+                tls = ldap3.Tls(
+                    validate=ssl.CERT_REQUIRED if connection.verify_certificate else ssl.CERT_NONE,
+                    ca_certs_file=connection.ca_file,
+                    version=ssl.PROTOCOL_TLS_CLIENT,
+                )
+            except LDAPException as exc:  # ldap3 checks only that the CA file exists
+                raise InvalidInput(f"connection.ca_file: {exc}", field="connection.ca_file") from None
         server = ldap3.Server(
             self.url,
-            use_ssl=self.url.startswith("ldaps://"),
+            use_ssl=self.ldaps,
             tls=tls,
             get_info=ldap3.NONE,
             connect_timeout=int(connection.timeout_s),
@@ -85,12 +107,16 @@ class Ldap3Directory:
         """Connect, upgrade with StartTLS when asked, and bind; a failure names the URL, never the password."""
         try:
             self._connection.open()
-            if self.settings.start_tls and not self.url.startswith("ldaps://") and not self._connection.start_tls():
+            if self.settings.start_tls and not self.ldaps and not self._connection.start_tls():
                 raise DirectoryUnavailable(f"StartTLS with {self.url} failed: {self._connection.result}")
             if not self._connection.bind():
                 description = self._connection.result.get("description", "bind failed")
                 raise DirectoryUnavailable(f"cannot bind to {self.url} as {self.settings.bind_dn}: {description}")
         except LDAPException as exc:
+            problem = _tls_problem(exc, self._connection.server.host, self._connection.last_error)
+            if problem is not None:
+                kind = "TLS" if self.ldaps else "StartTLS"
+                raise DirectoryUnavailable(f"{kind} with {self.url} failed: {problem}") from None
             raise DirectoryUnavailable(f"cannot reach {self.url}: {type(exc).__name__}: {exc}") from None
 
     def close(self) -> None:

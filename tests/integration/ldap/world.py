@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accessctl.directory.models import Organisation, User
-from accessctl.hr_sync.ldap import Ldap3Directory, LdapSync, load_mapping
+from accessctl.hr_sync.ldap import Ldap3Directory, LdapMapping, LdapSync, load_mapping
 from accessctl.hr_sync.ldap.slapd import TemporarySlapd
 from accessctl.hr_sync.ldap.wiring import policy_recompute
 from accessctl.settings import Secret, Settings
@@ -56,11 +56,14 @@ async def run_sync(
     settings: Settings,
     server: TemporarySlapd,
     audit: AuditList | None = None,
+    *,
+    mapping: LdapMapping | None = None,
+    url: str | None = None,
     **options: Any,
 ) -> Any:
-    """One sync of the sample mapping, unchanged but for the URL of the test's slapd."""
-    mapping = load_mapping(SAMPLE_MAPPING)
-    with Ldap3Directory(mapping.connection, Secret(PASSWORD), url=server.url) as directory:
+    """One sync of the sample mapping (or `mapping`), unchanged but for the URL: the test slapd's, or `url`."""
+    mapping = mapping or load_mapping(SAMPLE_MAPPING)
+    with Ldap3Directory(mapping.connection, Secret(PASSWORD), url=url or server.url) as directory:
         sync = LdapSync(sessions, mapping, directory, recompute=policy_recompute(settings.policies_dir), audit=audit)
         return await sync.run(**options)
 
