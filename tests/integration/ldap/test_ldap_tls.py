@@ -7,7 +7,6 @@ succeeds over ldap:// with `start_tls` proves the upgrade happened; the control 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,15 @@ from accessctl.hr_sync.ldap import DirectoryUnavailable, LdapMapping, load_mappi
 from accessctl.hr_sync.ldap.slapd import TemporarySlapd
 from accessctl.hr_sync.run_models import SyncRun
 from accessctl.settings import Secret, Settings
-from tests.databases import fresh_database
 from tests.integration.ldap.certificates import LoopbackPki, server_tls
 from tests.integration.ldap.slapd import PASSWORD, SAMPLE_MAPPING, sample_slapd
-from tests.integration.ldap.world import HOME_CARE, LEGEVAKT, add_sample_organisations, run_sync
+from tests.integration.ldap.world import (
+    HOME_CARE,
+    LEGEVAKT,
+    add_sample_organisations,
+    committed_sample_database,
+    run_sync,
+)
 
 pytestmark = pytest.mark.slapd
 
@@ -152,19 +156,8 @@ async def test_certificate_for_another_host_is_refused_though_a_trusted_ca_signe
 @pytest.fixture
 def committed_database(tmp_path: Path) -> Iterator[str]:
     """A database of its own with the sample organisations: the command commits for real."""
-    with fresh_database(os.environ.get("ACCESSCTL_TEST_DATABASE_URL") or None, tmp_path) as url:
-        migrate.upgrade(url, quiet=True)
-        asyncio.run(_seed(url))
+    with committed_sample_database(tmp_path) as url:
         yield url
-
-
-async def _seed(url: str) -> None:
-    database = Database.from_settings(Settings(database_url=Secret(url)))
-    try:
-        async with database.sessions() as session:
-            await add_sample_organisations(session)
-    finally:
-        await database.dispose()
 
 
 async def _counts(url: str) -> dict[str, int]:

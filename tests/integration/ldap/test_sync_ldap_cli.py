@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +17,8 @@ from accessctl.db import Database
 from accessctl.directory.models import User
 from accessctl.hr_sync.ldap.slapd import TemporarySlapd
 from accessctl.settings import Secret, Settings
-from tests.databases import fresh_database
 from tests.integration.ldap.slapd import PASSWORD, SAMPLE_MAPPING
-from tests.integration.ldap.world import add_sample_organisations
+from tests.integration.ldap.world import committed_sample_database
 
 pytestmark = pytest.mark.slapd
 BASE = "dc=region,dc=example"
@@ -30,19 +28,8 @@ DEACTIVATE = "changetype: modify\nadd: employeeType\nemployeeType: inactive\n"
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A database of its own: the command commits for real."""
-    with fresh_database(os.environ.get("ACCESSCTL_TEST_DATABASE_URL") or None, tmp_path) as url:
-        migrate.upgrade(url, quiet=True)
-        asyncio.run(_seed(url))
+    with committed_sample_database(tmp_path) as url:
         yield url
-
-
-async def _seed(url: str) -> None:
-    database = Database.from_settings(Settings(database_url=Secret(url)))
-    try:
-        async with database.sessions() as session:
-            await add_sample_organisations(session)
-    finally:
-        await database.dispose()
 
 
 async def _count(url: str, column: object) -> int:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accessctl import migrate
+from accessctl.db import Database
 from accessctl.directory.models import Organisation, User
 from accessctl.hr_sync.ldap import Ldap3Directory, LdapMapping, LdapSync, load_mapping
 from accessctl.hr_sync.ldap.slapd import TemporarySlapd
 from accessctl.hr_sync.ldap.wiring import policy_recompute
 from accessctl.settings import Secret, Settings
 from tests.api.world import PATIENT
+from tests.databases import fresh_database
 from tests.factories import add_unit
 from tests.integration.ldap.slapd import PASSWORD, SAMPLE_MAPPING
 
@@ -36,6 +43,24 @@ async def add_sample_organisations(session: AsyncSession) -> None:
     await add_unit(session, "elvdal", "elvdal")
     await add_unit(session, "elvdal.legekontor", "elvdal", parent="elvdal", services=("legevakt",))
     await session.commit()
+
+
+@contextmanager
+def committed_sample_database(tmp: Path) -> Iterator[str]:
+    """A database of its own with the sample organisations, for a command that commits for real."""
+    with fresh_database(os.environ.get("ACCESSCTL_TEST_DATABASE_URL") or None, tmp) as url:
+        migrate.upgrade(url, quiet=True)
+        asyncio.run(_seed(url))
+        yield url
+
+
+async def _seed(url: str) -> None:
+    database = Database.from_settings(Settings(database_url=Secret(url)))
+    try:
+        async with database.sessions() as session:
+            await add_sample_organisations(session)
+    finally:
+        await database.dispose()
 
 
 class AuditList:
