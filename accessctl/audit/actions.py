@@ -13,6 +13,8 @@ POLICY_APPROVED = "policy.approved"
 POLICY_ROLLED_BACK = "policy.rolled_back"
 ASSIGNMENT_CHANGED = "assignment.changed"
 HR_USER_CHANGED = "hr.user_changed"
+HR_UNIT_CHANGED = "hr.unit_changed"
+HR_ORG_TREE_CHANGED = "hr.org_tree_changed"
 CONTEXT_CHANGED = "context.changed"
 AUDIT_PURGED = "audit.purged"
 AUDIT_EXPORTED = "audit.exported"
@@ -31,6 +33,8 @@ ALL = frozenset(
         POLICY_ROLLED_BACK,
         ASSIGNMENT_CHANGED,
         HR_USER_CHANGED,
+        HR_UNIT_CHANGED,
+        HR_ORG_TREE_CHANGED,
         CONTEXT_CHANGED,
         AUDIT_PURGED,
         AUDIT_EXPORTED,

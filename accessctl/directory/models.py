@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accessctl.db import Base, utcnow
@@ -79,6 +80,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     hpr_number: Mapped[str | None] = mapped_column(String(9), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    # HR's Enterprise User attributes (SCIM names), stored as sent and never used in decisions; NULL: none sent.
+    enterprise: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

@@ -14,6 +14,8 @@ from accessctl.hr_sync.schemas import (
     RESOURCE_TYPE,
     SCHEMA,
     SERVICE_PROVIDER_CONFIG,
+    UNIT,
+    UNIT_SCHEMA,
     USER,
     USER_SCHEMA,
     attribute,
@@ -63,9 +65,9 @@ RESOURCE_TYPES: list[dict[str, Any]] = [
         "id": "Group",
         "name": "Group",
         "endpoint": "/Groups",
-        "description": "Units, with the users employed in them now (read-only)",
+        "description": "Units of the organisations, with the users employed in them now",
         "schema": GROUP,
-        "schemaExtensions": [],
+        "schemaExtensions": [{"schema": UNIT, "required": True}],
         "meta": {"resourceType": "ResourceType", "location": "/ResourceTypes/Group"},
     },
 ]
@@ -186,7 +188,14 @@ _META_SCHEMAS = [
     ),
 ]
 
-SCHEMAS: list[dict[str, Any]] = [USER_SCHEMA, ENTERPRISE_SCHEMA, HEALTH_SCHEMA, GROUP_SCHEMA, *_META_SCHEMAS]
+SCHEMAS: list[dict[str, Any]] = [
+    USER_SCHEMA,
+    ENTERPRISE_SCHEMA,
+    HEALTH_SCHEMA,
+    GROUP_SCHEMA,
+    UNIT_SCHEMA,
+    *_META_SCHEMAS,
+]
 
 
 def schema_by_id(urn: str) -> dict[str, Any] | None:

@@ -1,17 +1,30 @@
-"""SCIM User JSON <-> `UserRecord`: pure, no web and no database; each problem names the SCIM attribute."""
+"""SCIM JSON <-> records (Users and Groups): pure, no web and no database; each problem names the SCIM attribute."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from accessctl.hr_sync.errors import InvalidSyntax, InvalidValue
-from accessctl.hr_sync.records import EmploymentRecord, StoredUser, UserRecord
-from accessctl.hr_sync.schemas import ENTERPRISE, HEALTH, USER
+from accessctl.hr_sync.errors import InvalidSyntax, InvalidValue, MutabilityViolation
+from accessctl.hr_sync.org_tree import UnitRecord
+from accessctl.hr_sync.records import EmploymentRecord, EnterpriseRecord, StoredUser, UnitGroup, UserRecord
+from accessctl.hr_sync.schemas import ENTERPRISE, GROUP, HEALTH, UNIT, USER
 from accessctl.identifiers import is_valid_hpr_number
 
 EMPLOYMENTS = f"{HEALTH}:employments"
 HPR_NUMBER = f"{HEALTH}:hprNumber"
+UNIT_ORGANISATION = f"{UNIT}:organisation"
+UNIT_PARENT = f"{UNIT}:parent"
+UNIT_KIND = f"{UNIT}:kind"
+UNIT_SERVICES = f"{UNIT}:services"
+# Enterprise attributes kept as text: SCIM name -> `EnterpriseRecord` field.
+_ENTERPRISE_TEXT = {
+    "employeeNumber": "employee_number",
+    "costCenter": "cost_center",
+    "organization": "organization",
+    "division": "division",
+    "department": "department",
+}
 
 
 def field(body: dict[str, Any], name: str) -> Any:
@@ -107,6 +120,24 @@ def _employments(raw: Any) -> tuple[EmploymentRecord, ...]:
     return jobs
 
 
+def _enterprise(raw: Any) -> EnterpriseRecord:
+    """HR's Enterprise attributes as sent; left out (or the extension left out) means none."""
+    if raw is None:
+        return EnterpriseRecord()
+    if not isinstance(raw, dict):
+        raise InvalidValue(f"{ENTERPRISE} must be an object", field=ENTERPRISE)
+    values = {
+        name: _text(field(raw, attr), f"{ENTERPRISE}:{attr}", required=False, max_length=200)
+        for attr, name in _ENTERPRISE_TEXT.items()
+    }
+    manager = field(raw, "manager")
+    if manager is not None and not isinstance(manager, dict):
+        raise InvalidValue(f"{ENTERPRISE}:manager must be an object", field=f"{ENTERPRISE}:manager")
+    at = f"{ENTERPRISE}:manager.value"
+    manager_id = _text(field(manager or {}, "value"), at, required=False, max_length=200)
+    return EnterpriseRecord(**values, manager=manager_id)
+
+
 def user_from_scim(body: Any) -> UserRecord:
     """Read a SCIM User (POST/PUT body, or a patched representation); read-only attributes are ignored."""
     if not isinstance(body, dict):
@@ -136,6 +167,7 @@ def user_from_scim(body: Any) -> UserRecord:
         hpr_number=hpr,
         active=True if active is None else active,
         employments=_employments(field(health, "employments")),
+        enterprise=_enterprise(field(body, ENTERPRISE)),
     )
 
 
@@ -149,16 +181,12 @@ def _employment_json(job: EmploymentRecord) -> dict[str, Any]:
 def user_to_scim(user: StoredUser, location: str) -> dict[str, Any]:
     """The full SCIM representation of a stored user (before `attributes` projection)."""
     record = user.record
-    enterprise: dict[str, Any] = {"employeeNumber": record.hr_id}
-    if user.organisation:
-        enterprise["organization"] = user.organisation
-    if user.department:
-        enterprise["department"] = user.department
+    enterprise = record.enterprise.stored() if record.enterprise is not None else None
     health: dict[str, Any] = {"employments": [_employment_json(job) for job in record.employments]}
     if record.hpr_number:
         health["hprNumber"] = record.hpr_number
     body: dict[str, Any] = {
-        "schemas": [USER, ENTERPRISE, HEALTH],
+        "schemas": [USER, ENTERPRISE, HEALTH] if enterprise else [USER, HEALTH],
         "id": user.id,
         "externalId": record.hr_id,
         "userName": record.user_name,
@@ -168,7 +196,8 @@ def user_to_scim(user: StoredUser, location: str) -> dict[str, Any]:
     }
     if record.email:
         body["emails"] = [{"value": record.email, "type": "work"}]
-    body[ENTERPRISE] = enterprise
+    if enterprise:
+        body[ENTERPRISE] = enterprise
     body[HEALTH] = health
     body["meta"] = {
         "resourceType": "User",
@@ -182,3 +211,76 @@ def user_to_scim(user: StoredUser, location: str) -> dict[str, Any]:
 
 def weak_etag(version: int) -> str:
     return f'W/"{version}"'
+
+
+def group_to_scim(group: UnitGroup, base_url: str) -> dict[str, Any]:
+    """The SCIM Group for a unit; members point at their /Users resource."""
+    body: dict[str, Any] = {
+        "schemas": [GROUP, UNIT],
+        "id": group.id,
+        "externalId": group.id,
+        "displayName": group.name,
+    }
+    if group.members:
+        body["members"] = [
+            {"value": user_id, "$ref": f"{base_url}/Users/{user_id}", "display": display, "type": "User"}
+            for user_id, display in group.members
+        ]
+    unit: dict[str, Any] = {"organisation": group.organisation, "kind": group.kind}
+    if group.parent is not None:
+        unit["parent"] = group.parent
+    if group.services:
+        unit["services"] = list(group.services)
+    body[UNIT] = unit
+    body["meta"] = {
+        "resourceType": "Group",
+        "lastModified": format_datetime(group.updated_at),
+        "version": weak_etag(group.version),
+        "location": f"{base_url}/Groups/{group.id}",
+    }
+    return body
+
+
+def _services(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(s, str) and s.strip() for s in raw):
+        raise InvalidValue(f"{UNIT_SERVICES} must be a list of service ids", field=UNIT_SERVICES)
+    return tuple(sorted({s.strip() for s in raw}))
+
+
+def group_from_scim(body: Any, current: UnitGroup | None = None) -> tuple[str, UnitRecord]:
+    """Read a SCIM Group (POST/PUT body, or a patched representation) as (organisation number, unit).
+
+    `current` is the Group being replaced: its externalId (the unit id) and organisation cannot change.
+    A PUT replaces: a parent left out makes a root, services left out mean none, kind left out a department.
+    """
+    if not isinstance(body, dict):
+        raise InvalidSyntax("the body must be a JSON object", field="body")
+    schemas = field(body, "schemas")
+    if not isinstance(schemas, list) or GROUP.lower() not in {str(s).lower() for s in schemas}:
+        raise InvalidSyntax(f"schemas must list {GROUP}", field="schemas")
+    unit = field(body, UNIT)
+    if not isinstance(unit, dict):
+        raise InvalidValue(f"{UNIT} is required (organisation, parent, kind, services)", field=UNIT)
+    external_id = _text(field(body, "externalId"), "externalId", required=current is None, max_length=64)
+    organisation = _required_text(field(unit, "organisation"), UNIT_ORGANISATION, 64)
+    if current is not None:
+        if external_id not in (None, current.id):
+            raise MutabilityViolation(f"externalId is the unit id {current.id!r}; it cannot change", field="externalId")
+        if organisation != current.organisation:
+            message = f"the unit belongs to organisation {current.organisation}; it cannot move to another"
+            raise MutabilityViolation(message, field=UNIT_ORGANISATION)
+    unit_id = external_id or (current.id if current is not None else "")
+    if any(c.isspace() or c in "/?#" for c in unit_id):
+        raise InvalidValue(
+            "externalId (the unit id, in the Group's URL) cannot hold spaces, /, ? or #", field="externalId"
+        )
+    record = UnitRecord(
+        id=unit_id,
+        name=_required_text(field(body, "displayName"), "displayName", 200),
+        parent=_text(field(unit, "parent"), UNIT_PARENT, required=False, max_length=64),
+        kind=_text(field(unit, "kind"), UNIT_KIND, required=False, max_length=32) or "department",
+        services=_services(field(unit, "services")),
+    )
+    return organisation, record

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
-from accessctl.hr_sync.errors import InvalidSyntax, InvalidValue, MutabilityViolation, NoTarget
+from accessctl.hr_sync.errors import InvalidPath, InvalidSyntax, InvalidValue, MutabilityViolation, NoTarget
 from accessctl.hr_sync.filters import Compare, matches
 from accessctl.hr_sync.paths import AttributePath, parse_path, split_urn
-from accessctl.hr_sync.schemas import ENTERPRISE, PATCH_OP
+from accessctl.hr_sync.schemas import ENTERPRISE, HEALTH, PATCH_OP, UNIT
 
-READ_ONLY = frozenset({"id", "meta", "displayName", "schemas"})
 OPS = frozenset({"add", "replace", "remove"})
+
+
+@dataclass(frozen=True, slots=True)
+class Patchable:
+    """What a resource type lets PATCH touch: its extensions, and the core attributes that are read-only."""
+
+    extensions: tuple[str, ...]
+    read_only: frozenset[str]
+
+
+USER_PATCH = Patchable((ENTERPRISE, HEALTH), frozenset({"id", "meta", "displayName", "schemas"}))
+# A Group's externalId is its unit id: it may be sent again unchanged, which the Group mapping checks.
+GROUP_PATCH = Patchable((UNIT,), frozenset({"id", "meta", "members", "schemas"}))
 
 
 def _key(container: dict[str, Any], name: str) -> str:
@@ -35,8 +48,10 @@ def _container(resource: dict[str, Any], path: AttributePath, *, create: bool) -
     return holder
 
 
-def _check_writable(path: AttributePath) -> None:
-    if path.schema == ENTERPRISE or (path.schema is None and path.attr in READ_ONLY):
+def _check_writable(path: AttributePath, kind: Patchable) -> None:
+    if path.schema is not None and path.schema not in kind.extensions:
+        raise InvalidPath(f"{path.schema} is not an extension of this resource", field=str(path))
+    if path.schema is None and path.attr in kind.read_only:
         raise MutabilityViolation(f"{path} is read-only", field=str(path))
 
 
@@ -122,7 +137,7 @@ def _remove(resource: dict[str, Any], path: AttributePath) -> None:
             item.pop(_key(item, path.sub), None)
 
 
-def _without_path(resource: dict[str, Any], value: Any, *, append: bool) -> None:
+def _without_path(resource: dict[str, Any], value: Any, kind: Patchable, *, append: bool) -> None:
     """`add`/`replace` with no path: each member of `value` is an attribute (or a path) to set."""
     if not isinstance(value, dict):
         raise InvalidValue("an operation without a path takes an object value", field="value")
@@ -135,22 +150,22 @@ def _without_path(resource: dict[str, Any], value: Any, *, append: bool) -> None
         else:
             raise InvalidValue(f"{name} must name an attribute or carry an extension object", field=name)
         for path, path_value in targets:
-            _check_writable(path)
+            _check_writable(path, kind)
             _set(resource, path, path_value, append=append)
 
 
-def _whole_extension(resource: dict[str, Any], schema: str, op: str, value: Any) -> None:
+def _whole_extension(resource: dict[str, Any], schema: str, op: str, value: Any, kind: Patchable) -> None:
     """A path that is just an extension's URN: remove the extension object, or add/replace its attributes."""
-    if schema == ENTERPRISE:
-        raise MutabilityViolation(f"{schema} is read-only (derived from externalId and employments)", field=schema)
+    if schema not in kind.extensions:
+        raise InvalidPath(f"{schema} is not an extension of this resource", field=schema)
     if op == "remove":
         resource.pop(_key(resource, schema), None)
         return
-    _without_path(resource, {schema: value}, append=op == "add")
+    _without_path(resource, {schema: value}, kind, append=op == "add")
 
 
-def apply_patch(resource: dict[str, Any], body: Any) -> dict[str, Any]:
-    """Apply a PatchOp body to a copy of `resource` and return it; all operations or none."""
+def apply_patch(resource: dict[str, Any], body: Any, kind: Patchable = USER_PATCH) -> dict[str, Any]:
+    """Apply a PatchOp body to a copy of `resource` (a User unless `kind` says otherwise); all operations or none."""
     if not isinstance(body, dict):
         raise InvalidSyntax("the body must be a PatchOp object", field="body")
     schemas = body.get("schemas")
@@ -171,14 +186,14 @@ def apply_patch(resource: dict[str, Any], body: Any) -> dict[str, Any]:
         if raw_path is None or raw_path == "":
             if op == "remove":
                 raise NoTarget("remove needs a path", field=f"Operations[{index}].path")
-            _without_path(patched, operation.get("value"), append=op == "add")
+            _without_path(patched, operation.get("value"), kind, append=op == "add")
             continue
         schema, rest = split_urn(str(raw_path))
         if schema is not None and not rest:
-            _whole_extension(patched, schema, op, operation.get("value"))
+            _whole_extension(patched, schema, op, operation.get("value"), kind)
             continue
         path = parse_path(str(raw_path))
-        _check_writable(path)
+        _check_writable(path, kind)
         if op == "remove":
             _remove(patched, path)
         else:

@@ -15,7 +15,7 @@ from accessctl.hr_sync.errors import InvalidFilter, InvalidValue
 from accessctl.hr_sync.filters import And, Compare, Filter, Not, Or, Present, ValuePath
 from accessctl.hr_sync.mapping import parse_datetime
 from accessctl.hr_sync.paths import split_urn
-from accessctl.hr_sync.schemas import ENTERPRISE, HEALTH
+from accessctl.hr_sync.schemas import HEALTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,6 @@ _COLUMNS: dict[tuple[str | None, str], Column] = {
     (None, "meta.lastmodified"): Column(User.updated_at, kind="dateTime"),
     (None, "meta.created"): Column(User.created_at, kind="dateTime"),
     (None, "active"): Column(User.status, kind="active"),
-    (ENTERPRISE, "employeenumber"): Column(User.hr_id, case_exact=True),
     (HEALTH, "hprnumber"): Column(User.hpr_number, case_exact=True),
 }
 

@@ -8,6 +8,7 @@ USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 HEALTH = "urn:accessctl:scim:schemas:extension:health:1.0:User"
+UNIT = "urn:accessctl:scim:schemas:extension:unit:1.0:Group"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -15,7 +16,10 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 SERVICE_PROVIDER_CONFIG = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
-USER_EXTENSIONS = (ENTERPRISE, HEALTH)
+# Every extension URN an attribute path may start with, Users' and Groups'.
+EXTENSIONS = (ENTERPRISE, HEALTH, UNIT)
+# The name paths.py still imports EXTENSIONS by (from before Groups had an extension).
+USER_EXTENSIONS = EXTENSIONS
 
 
 def attribute(
@@ -110,11 +114,19 @@ USER_SCHEMA = schema_document(
 ENTERPRISE_SCHEMA = schema_document(
     ENTERPRISE,
     "EnterpriseUser",
-    "Enterprise User (RFC 7643 §4.3): the HR id and the employing organisation",
+    "Enterprise User (RFC 7643 §4.3): HR's data, stored and returned as sent; access decisions never read it",
     [
-        attribute("employeeNumber", description="The HR id (same as externalId)", mutability="readOnly"),
-        attribute("organization", description="Organisation of the current employment", mutability="readOnly"),
-        attribute("department", description="Unit of the current employment", mutability="readOnly"),
+        attribute("employeeNumber", description="HR's employee number"),
+        attribute("costCenter", description="Cost center"),
+        attribute("organization", description="Organisation name, as HR has it"),
+        attribute("division", description="Division"),
+        attribute("department", description="Department, as HR names it (employments, not this, place the user)"),
+        attribute(
+            "manager",
+            "complex",
+            description="The user's manager",
+            sub=[attribute("value", case_exact=True, description="The manager's id, as HR sends it")],
+        ),
     ],
 )
 
@@ -143,20 +155,58 @@ HEALTH_SCHEMA = schema_document(
 GROUP_SCHEMA = schema_document(
     GROUP,
     "Group",
-    "A unit of an organisation, with the users employed in it now; read-only (the org feed owns units)",
+    "A unit of an organisation: HR creates, renames, moves and removes units here or with PUT /v1/org/units",
     [
-        attribute("displayName", required=True, mutability="readOnly"),
+        attribute(
+            "externalId",
+            description="The unit id HR gives it, also the Group's id: employments name the unit by it",
+            required=True,
+            mutability="immutable",
+            case_exact=True,
+            uniqueness="server",
+        ),
+        attribute("displayName", description="The unit's name", required=True),
         attribute(
             "members",
             "complex",
             multi=True,
             mutability="readOnly",
+            description="The active users employed in the unit now (from their employments; set on the User)",
             sub=[
                 attribute("value", mutability="readOnly", case_exact=True),
                 attribute("$ref", "reference", mutability="readOnly", references=["User"]),
                 attribute("display", mutability="readOnly"),
                 attribute("type", mutability="readOnly", canonical=["User"]),
             ],
+        ),
+    ],
+)
+
+UNIT_SCHEMA = schema_document(
+    UNIT,
+    "Unit",
+    "accessctl: where the unit sits (organisation, parent), its kind and the catalogue services it provides",
+    [
+        attribute(
+            "organisation",
+            description="Organisation number (9 digits, mod-11) of the organisation the unit belongs to",
+            required=True,
+            mutability="immutable",
+            case_exact=True,
+        ),
+        attribute(
+            "parent", case_exact=True, description="The parent unit's id, in the same organisation; none: a root"
+        ),
+        attribute(
+            "kind",
+            required=True,
+            description="department, section, ward, clinic, team, ...; department when left out",
+        ),
+        attribute(
+            "services",
+            multi=True,
+            case_exact=True,
+            description="Catalogue service ids the unit provides; role documents assign roles by them",
         ),
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,7 +20,7 @@ from accessctl.hr_sync.hooks import AssignmentRecompute, LeaverGuard, NoLeaverGu
 from accessctl.hr_sync.mapping import EMPLOYMENTS, user_from_scim, user_to_scim
 from accessctl.hr_sync.patch import apply_patch
 from accessctl.hr_sync.query import visible
-from accessctl.hr_sync.records import StoredUser, UserRecord
+from accessctl.hr_sync.records import EnterpriseRecord, StoredUser, UserRecord
 from accessctl.hr_sync.store import load_user, read_user
 from accessctl.policies.audit_hook import AuditSink
 
@@ -120,6 +120,7 @@ class HrUserService:
             "email": record.email,
             "hpr_number": record.hpr_number,
             "status": "active" if record.active else "inactive",
+            "enterprise": record.enterprise.stored() if record.enterprise is not None else None,
         }
 
     async def _deleted_match(self, record: UserRecord, now: datetime) -> User | None:
@@ -160,6 +161,10 @@ class HrUserService:
         before: UserRecord | None,
     ) -> StoredUser:
         """Check, then replace the row's fields and all its employments, then announce the change."""
+        if record.enterprise is None:
+            # A source without Enterprise attributes (the LDAP pull) leaves the ones HR sent over SCIM alone.
+            kept = before.enterprise if before is not None else None
+            record = replace(record, enterprise=kept or EnterpriseRecord())
         await self._check(user.id, record)
         if before is not None and before.active and not record.active:
             await self.guard.check(self.session, [user.id])

@@ -9,32 +9,27 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessctl.directory.models import Employment, Unit, User
+from accessctl.directory.models import Employment, User
 from accessctl.hr_sync.errors import ResourceNotFound
 from accessctl.hr_sync.filters import Filter
 from accessctl.hr_sync.query import sort_column, user_condition, visible
-from accessctl.hr_sync.records import EmploymentRecord, StoredUser, UserRecord
+from accessctl.hr_sync.records import EmploymentRecord, EnterpriseRecord, StoredUser, UserRecord
 
 
-async def _jobs(session: AsyncSession, user_ids: Sequence[str]) -> dict[str, list[tuple[Employment, str]]]:
-    rows = await session.execute(
-        select(Employment, Unit.organisation_id)
-        .join(Unit, Unit.id == Employment.unit_id)
+async def _jobs(session: AsyncSession, user_ids: Sequence[str]) -> dict[str, list[Employment]]:
+    rows = await session.scalars(
+        select(Employment)
         .where(Employment.user_id.in_(user_ids))
         .order_by(Employment.valid_from, Employment.unit_id, Employment.position_code)
     )
-    jobs: dict[str, list[tuple[Employment, str]]] = defaultdict(list)
-    for job, organisation in rows.tuples():
-        jobs[job.user_id].append((job, organisation))
+    jobs: dict[str, list[Employment]] = defaultdict(list)
+    for job in rows:
+        jobs[job.user_id].append(job)
     return jobs
 
 
-def stored_user(user: User, jobs: Sequence[tuple[Employment, str]], now: datetime) -> StoredUser:
-    """A row and its employments as plain data; organisation and department come from the current employment."""
-    current = next(
-        ((job, org) for job, org in jobs if job.valid_from <= now and (job.valid_to is None or job.valid_to > now)),
-        None,
-    )
+def stored_user(user: User, jobs: Sequence[Employment]) -> StoredUser:
+    """A row and its employments as plain data; the Enterprise attributes as HR sent them."""
     record = UserRecord(
         hr_id=user.hr_id,
         user_name=user.user_name,
@@ -43,18 +38,11 @@ def stored_user(user: User, jobs: Sequence[tuple[Employment, str]], now: datetim
         email=user.email,
         hpr_number=user.hpr_number,
         active=user.status == "active",
-        employments=tuple(
-            EmploymentRecord(job.unit_id, job.position_code, job.valid_from, job.valid_to) for job, _ in jobs
-        ),
+        employments=tuple(EmploymentRecord(j.unit_id, j.position_code, j.valid_from, j.valid_to) for j in jobs),
+        enterprise=EnterpriseRecord.from_stored(user.enterprise),
     )
     return StoredUser(
-        id=user.id,
-        record=record,
-        version=user.version,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-        organisation=current[1] if current else None,
-        department=current[0].unit_id if current else None,
+        id=user.id, record=record, version=user.version, created_at=user.created_at, updated_at=user.updated_at
     )
 
 
@@ -70,8 +58,9 @@ async def load_user(session: AsyncSession, user_id: str, now: datetime, *, for_u
 
 
 async def read_user(session: AsyncSession, user: User, now: datetime) -> StoredUser:
+    """The user as SCIM shows it (`now` is no longer needed: nothing is derived from the current employment)."""
     jobs = await _jobs(session, [user.id])
-    return stored_user(user, jobs.get(user.id, []), now)
+    return stored_user(user, jobs.get(user.id, []))
 
 
 async def search_users(
@@ -95,4 +84,4 @@ async def search_users(
         await session.scalars(select(User).where(condition).order_by(*ordering).offset(start_index - 1).limit(count))
     )
     jobs = await _jobs(session, [u.id for u in rows])
-    return total, [stored_user(u, jobs.get(u.id, []), now) for u in rows]
+    return total, [stored_user(u, jobs.get(u.id, [])) for u in rows]

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import Controller, put
+from litestar import Controller, Request, put
 from litestar.datastructures import State
 from litestar.params import JSONBody
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessctl.directory.models import Employment
-from accessctl.hr_sync.org_tree import UnitRecord, put_unit_tree
+from accessctl.db import utcnow
+from accessctl.engine.types import CompiledPolicy
+from accessctl.hr_sync.org_tree import UnitRecord, employed_in, put_unit_tree, tree_changed_event
 from accessctl.pdp.policy_source import active_policy
 from accessctl.policies.assignment_sync import recompute_user
-from accessctl.web.auth import requires
+from accessctl.policies.audit_hook import AuditOutbox
+from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
+
+
+class AssignmentsFromPolicy:
+    """Recomputes a user's hr role assignments under the active policy, loaded once per request when needed."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.policy: CompiledPolicy | None = None
+
+    async def __call__(self, session: AsyncSession, user_id: str) -> bool:
+        if self.policy is None:
+            self.policy = await active_policy(session, fallback_dir=self.state.settings.policies_dir)
+        return await recompute_user(session, self.policy, user_id)
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -50,16 +67,18 @@ class OrgUnitController(Controller):
     tags = ["hr"]
 
     @put("/units")
-    async def put_units(self, db_session: DbSession, state: State, data: JSONBody[UnitTreeIn]) -> UnitTreeOut:
+    async def put_units(
+        self, request: Request[Any, Any, Any], db_session: DbSession, state: State, data: JSONBody[UnitTreeIn]
+    ) -> UnitTreeOut:
         """Make the organisation's units exactly these; refuses cycles, unknown parents and bad numbers by name."""
         result = await put_unit_tree(db_session, data.org_number, [unit.record() for unit in data.units])
-        if result.service_changes:
-            # Services decide which roles a position gets: the users employed there are derived again.
-            policy = await active_policy(db_session, fallback_dir=state.settings.policies_dir)
-            users = await db_session.scalars(
-                select(Employment.user_id).where(Employment.unit_id.in_(result.service_changes)).distinct()
-            )
-            for user_id in list(users):
-                await recompute_user(db_session, policy, user_id)
-        await committed(db_session, state)
+        # Services decide which roles a position gets: the users employed there are derived again.
+        recompute = AssignmentsFromPolicy(state)
+        for user_id in await employed_in(db_session, result.service_changes):
+            await recompute(db_session, user_id)
+        outbox = AuditOutbox()
+        event = tree_changed_event(result, data.org_number, actor=caller(request), at=utcnow())
+        if event is not None:
+            await outbox.record(event)
+        await committed(db_session, state, outbox)
         return UnitTreeOut(result.organisation_id, result.created, result.updated, result.removed, result.unchanged)

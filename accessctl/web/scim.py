@@ -11,19 +11,17 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.db import utcnow
-from accessctl.engine.types import CompiledPolicy
 from accessctl.hr_sync import HrUserService, StoredUser, parse_filter, project, search_users, user_from_scim
 from accessctl.hr_sync.errors import InvalidSyntax, InvalidValue
 from accessctl.hr_sync.guard import RecentLeaverGuard
 from accessctl.hr_sync.mapping import field, user_to_scim, weak_etag
 from accessctl.hr_sync.schemas import SEARCH_REQUEST
 from accessctl.hr_sync.store import load_user, read_user
-from accessctl.pdp.policy_source import active_policy
-from accessctl.policies.assignment_sync import recompute_user
 from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession
+from accessctl.web.org_units import AssignmentsFromPolicy
 from accessctl.web.scim_discovery import DISCOVERY_HANDLERS, GroupController
 from accessctl.web.scim_http import (
     SCIM_EXCEPTION_HANDLERS,
@@ -51,19 +49,6 @@ def _answer(request: Request[Any, Any, Any], user: StoredUser, status: int = 200
     return scim_response(body, status, headers)
 
 
-class _AssignmentsFromPolicy:
-    """Recomputes a user's hr role assignments under the active policy, loaded once per request when needed."""
-
-    def __init__(self, state: State) -> None:
-        self.state = state
-        self.policy: CompiledPolicy | None = None
-
-    async def __call__(self, session: AsyncSession, user_id: str) -> bool:
-        if self.policy is None:
-            self.policy = await active_policy(session, fallback_dir=self.state.settings.policies_dir)
-        return await recompute_user(session, self.policy, user_id)
-
-
 def _confirmed(request: Request[Any, Any, Any]) -> bool:
     """The explicit `confirm_mass_change=true` that lets a write past the mass-change guard."""
     value = request.query_params.get("confirm_mass_change", "false").lower()
@@ -82,7 +67,7 @@ def _service(
         confirmed=_confirmed(request),
     )
     return HrUserService(
-        session, recompute=_AssignmentsFromPolicy(state), audit=outbox, actor=caller(request), guard=guard
+        session, recompute=AssignmentsFromPolicy(state), audit=outbox, actor=caller(request), guard=guard
     )
 
 

@@ -11,21 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.migrate import PROJECT_ROOT
 from accessctl.policies.assignment_sync import sync_roles
 from accessctl.policies.compile import load_policy
-from tests.factories import add_organisation, add_unit
+from tests.factories import add_organisation, add_unit, org_number
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 HEALTH = "urn:accessctl:scim:schemas:extension:health:1.0:User"
+GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+UNIT = "urn:accessctl:scim:schemas:extension:unit:1.0:Group"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM_JSON = "application/scim+json"
 CLINIC = "scimby.legevakt"
 WARD = "scimby.sykehjem"
+SCIMBY_SEED = 11
+SCIMBY_NUMBER = org_number(SCIMBY_SEED)
 
 
 async def add_scim_world(session: AsyncSession) -> None:
     """One municipality with an out-of-hours clinic and a nursing home."""
-    await add_organisation(session, "scimby", seed=11)
+    await add_organisation(session, "scimby", seed=SCIMBY_SEED)
     await add_unit(session, "scimby", "scimby")
     await add_unit(session, CLINIC, "scimby", parent="scimby", services=("legevakt",))
     await add_unit(session, WARD, "scimby", parent="scimby", services=("sykehjem",))
@@ -61,10 +65,31 @@ def user_body(n: int = 1, **overrides: Any) -> dict[str, Any]:
         "name": {"givenName": "Kari", "familyName": f"Nordmann{n}"},
         "emails": [{"value": f"lege{n}@scimby.example", "type": "work", "primary": True}],
         "active": True,
+        ENTERPRISE: {"employeeNumber": f"{100000 + n}", "department": "Legevakt Scimby"},
         HEALTH: {"hprNumber": "1234567", "employments": [employment()]},
     }
     body.update(overrides)
     return body
+
+
+def group_body(
+    unit_id: str = "scimby.akutt",
+    name: str = "Akutteam",
+    *,
+    organisation: str = SCIMBY_NUMBER,
+    parent: str | None = "scimby",
+    kind: str | None = "team",
+    services: list[str] | None = None,
+) -> dict[str, Any]:
+    """A valid new unit: a team under the municipality, providing the services given."""
+    unit: dict[str, Any] = {"organisation": organisation}
+    if parent is not None:
+        unit["parent"] = parent
+    if kind is not None:
+        unit["kind"] = kind
+    if services is not None:
+        unit["services"] = services
+    return {"schemas": [GROUP_URN, UNIT], "externalId": unit_id, "displayName": name, UNIT: unit}
 
 
 class RecordedAudit:

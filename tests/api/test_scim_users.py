@@ -15,6 +15,7 @@ from accessctl.changes.models import EngineChange
 from accessctl.directory.models import Employment, User
 from tests.api.conftest import TokenFactory, bearer, serving
 from tests.api.scim_support import (
+    ENTERPRISE,
     ERROR,
     HEALTH,
     SCIM_JSON,
@@ -67,8 +68,7 @@ async def test_created_user_reads_back_with_extensions_and_a_weak_etag(
     user = response.json()
     assert user["userName"] == "lege1@scimby.example"
     assert user["externalId"] == "hr-00001"
-    assert user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"] == "hr-00001"
-    assert user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"] == "scimby.legevakt"
+    assert user[ENTERPRISE] == {"employeeNumber": "100001", "department": "Legevakt Scimby"}
     assert user[HEALTH] == {"hprNumber": "1234567", "employments": [employment()]}
     assert user["meta"]["version"] == 'W/"1"' == response.headers["etag"]
 

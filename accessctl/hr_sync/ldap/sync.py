@@ -21,7 +21,7 @@ from accessctl.hr_sync.ldap.ldap3_source import DeltaUnsupported
 from accessctl.hr_sync.ldap.read import DirectoryRead, read_directory
 from accessctl.hr_sync.ldap.source import DirectorySource
 from accessctl.hr_sync.ldap.stored import StoredState, left_scope, load_state, merged
-from accessctl.hr_sync.org_tree import UnitRecord, put_unit_tree
+from accessctl.hr_sync.org_tree import UnitRecord, put_unit_tree, tree_changed_event
 from accessctl.hr_sync.runs import RecordError, RunReport, last_applied_start, record_run
 from accessctl.policies.audit_hook import AuditOutbox, AuditSink
 
@@ -181,6 +181,9 @@ class LdapSync:
                 )
                 continue
             units_changed += len(tree.created) + len(tree.updated) + len(tree.removed)
+            event = tree_changed_event(tree, number, actor=f"ldap:{self.mapping.source}", at=self.clock())
+            if event is not None:
+                await outbox.record(event)
         recompute = await self.recompute(session)
         records = [c.wanted for c in plan.changes if c.wanted is not None]
         result = await apply_user_records(

@@ -70,8 +70,9 @@ async def test_first_sync_brings_joiners_whose_roles_follow_from_the_role_docume
     kari = await user_id(session, "HR1001")
     roles = set(await session.scalars(select(RoleAssignment.role_id).where(RoleAssignment.user_id == kari)))
     assert roles == {"legevakt.lege"}
-    assert {e.action for e in audit.events} == {actions.HR_USER_CHANGED}
-    assert len(audit.events) == 8
+    # Each user change is audited, and so is each organisation's unit tree the directory changed.
+    assert {e.action for e in audit.events} == {actions.HR_USER_CHANGED, actions.HR_ORG_TREE_CHANGED}
+    assert len([e for e in audit.events if e.action == actions.HR_USER_CHANGED]) == 8
     await _caught_up(app)
     await relate(client, headers)
     answer = await decide(client, headers, kari)
@@ -248,6 +249,10 @@ async def test_unit_tree_is_read_from_organisational_units(
         f"dn: ou=testby.akutt,ou=testby.legevakt,ou=testby,ou=units,{BASE}\nchangetype: add\n"
         "objectClass: organizationalUnit\nou: testby.akutt\ndescription: Akutteam\n"
     )
-    await run_sync(sessions, settings, slapd)
+    audit = AuditList()
+    await run_sync(sessions, settings, slapd, audit)
     unit: Any = await session.get(Unit, "testby.akutt", populate_existing=True)
     assert unit is not None and unit.parent_id == "testby.legevakt" and unit.organisation_id == "testby"
+    [tree] = [e for e in audit.events if e.action == actions.HR_ORG_TREE_CHANGED and e.resource_id == "testby"]
+    assert tree.user_id == "ldap:sample-openldap"
+    assert "testby.akutt" in tree.detail["units"]["created"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from accessctl import migrate
+from accessctl.audit import actions
 from accessctl.audit.models import AuditEventRow
 from accessctl.cli import main
 from accessctl.db import Database
@@ -32,13 +34,17 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-async def _count(url: str, column: object) -> int:
+async def _count(url: str, column: object, *where: Any) -> int:
     database = Database.from_settings(Settings(database_url=Secret(url)))
     try:
         async with database.sessions() as session:
-            return int(await session.scalar(select(func.count(column))) or 0)  # type: ignore[call-overload]
+            return int(await session.scalar(select(func.count(column)).where(*where)) or 0)  # type: ignore[call-overload]
     finally:
         await database.dispose()
+
+
+def _audited(url: str, action: str) -> int:
+    return asyncio.run(_count(url, AuditEventRow.id, AuditEventRow.action == action))
 
 
 def _sync(database_url: str, tmp_path: Path, slapd: TemporarySlapd, *flags: str) -> tuple[int, str]:
@@ -67,7 +73,9 @@ def test_mass_deactivation_stops_until_confirmed_and_every_change_is_audited(
 ) -> None:
     code, output = _sync(database_url, tmp_path, slapd)
     assert code == 0, output
-    assert asyncio.run(_count(database_url, AuditEventRow.id)) == 8
+    assert _audited(database_url, actions.HR_USER_CHANGED) == 8
+    # The directory's units differ from the seeded ones: each organisation's tree change is audited once.
+    assert _audited(database_url, actions.HR_ORG_TREE_CHANGED) == 2
     for uid in ("kari.lege", "ola.lege", "siri.sykepleier"):
         slapd.modify_ldif(f"dn: uid={uid},ou=people,{BASE}\n{DEACTIVATE}")
     code, output = _sync(database_url, tmp_path, slapd)
@@ -76,4 +84,5 @@ def test_mass_deactivation_stops_until_confirmed_and_every_change_is_audited(
     code, output = _sync(database_url, tmp_path, slapd, "--confirm-mass-change")
     assert code == 0, output
     assert "3 leavers" in output
-    assert asyncio.run(_count(database_url, AuditEventRow.id)) == 11
+    assert _audited(database_url, actions.HR_USER_CHANGED) == 11
+    assert _audited(database_url, actions.HR_ORG_TREE_CHANGED) == 2
