@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench bench-http clean
+.PHONY: install run test lint bench bench-http bench-scim clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: install
 
 bench-http: install
 	$(BIN)/accessctl bench http
+
+bench-scim: install
+	$(BIN)/accessctl bench scim
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

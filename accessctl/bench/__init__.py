@@ -1,4 +1,4 @@
-"""Benchmarks: the decision engine beside stock Casbin, and the HTTP service beside a bare Litestar app."""
+"""Benchmarks: the decision engine beside stock Casbin, the HTTP service beside a bare Litestar app, and SCIM."""
 
 from accessctl.bench.cli import bench
 

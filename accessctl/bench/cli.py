@@ -1,4 +1,4 @@
-"""`accessctl bench` (the engine beside stock Casbin) and `accessctl bench http` (the server beside a bare app)."""
+"""`accessctl bench` (the engine beside stock Casbin), `bench http` (the server beside a bare app), `bench scim`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import click
 from accessctl.bench.http_cli import http
 from accessctl.bench.region import prepare_region, read_facts, sqlite_url
 from accessctl.bench.report import misses, render_table
+from accessctl.bench.scim_cli import scim
 from accessctl.demo.population import DEFAULT_SEED, DEFAULT_USERS
 from accessctl.settings import Secret, Settings
 
@@ -90,3 +91,4 @@ def bench(
 
 
 bench.add_command(http)
+bench.add_command(scim)

@@ -11,12 +11,11 @@ from typing import Any
 
 import httpx
 
-from accessctl.auth import DevSigningKey, issue_token
 from accessctl.bench.drivers import Load, LoadResult, drive
 from accessctl.bench.mix import PATIENT_KINDS, request_mix
 from accessctl.bench.region import RegionFacts
 from accessctl.bench.report import Row
-from accessctl.bench.servers import clean_env, free_port, running_server
+from accessctl.bench.servers import bench_token, clean_env, free_port, running_server, serve_command, server_env
 from accessctl.engine import AccessRequest
 from accessctl.settings import Settings
 
@@ -69,29 +68,6 @@ def bodies(facts: RegionFacts, singles: int, batches: int, seed: int) -> tuple[l
     return single, batched
 
 
-def _token(settings: Settings) -> str:
-    key = DevSigningKey.load_or_create(settings.signing_key_path)
-    return issue_token(
-        key,
-        subject="bench",
-        scopes=["authz:evaluate"],
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        ttl_s=3600,
-    )
-
-
-def _server_env(settings: Settings) -> dict[str, str]:
-    return clean_env(
-        {
-            "ACCESSCTL_DATA_DIR": str(settings.data_dir),
-            "ACCESSCTL_DATABASE_URL": settings.database_url.reveal(),
-            "ACCESSCTL_POLICIES_DIR": str(settings.policies_dir),
-            "ACCESSCTL_LOG_LEVEL": "warning",
-        }
-    )
-
-
 def _check(base: str, path: str, headers: dict[str, str], body: str, expect: int) -> None:
     """One request before timing: a scenario that answers errors would be timed for nothing."""
     response = httpx.post(base + path, content=body, headers=headers, timeout=30)
@@ -105,7 +81,8 @@ def _check(base: str, path: str, headers: dict[str, str], body: str, expect: int
 def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *, seed: int) -> dict[str, Any]:
     """Start both servers, drive bare, single and batch scenarios in turn, stop both servers."""
     single, batched = bodies(facts, singles=5000, batches=50, seed=seed)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {_token(settings)}"}
+    token = bench_token(settings, ["authz:evaluate"])
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     bare_port, app_port = free_port(), free_port()
     bare_cmd = [
         sys.executable,
@@ -123,18 +100,7 @@ def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *
         "--log-level",
         "warning",
     ]
-    app_cmd = [
-        sys.executable,
-        "-m",
-        "accessctl.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(app_port),
-        "--workers",
-        "2",
-    ]
+    app_cmd = serve_command(app_port, workers=2)
     results: dict[str, LoadResult] = {}
     with ExitStack() as stack:
         bare = stack.enter_context(
@@ -150,7 +116,7 @@ def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *
         app = stack.enter_context(
             running_server(
                 app_cmd,
-                _server_env(settings),
+                server_env(settings),
                 app_port,
                 workdir / "server.log",
                 ready_path="/health/ready",

@@ -1,4 +1,7 @@
-"""Start a server process on a free loopback port, wait until it is ready, and always stop it (its group too)."""
+"""Start a server process on a free loopback port, wait until it is ready, and always stop it (its group too).
+
+Also what `accessctl serve` needs for a bench: its command line, its environment, and a token it accepts.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,16 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from accessctl.auth import DevSigningKey, issue_token
+from accessctl.settings import Settings
 
 LOOPBACK = "127.0.0.1"
 
@@ -28,6 +35,37 @@ def clean_env(settings: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without any ACCESSCTL_* setting, plus `settings`: the server sees only ours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCESSCTL_")}
     return {**env, **settings}
+
+
+def serve_command(port: int, workers: int) -> list[str]:
+    """`accessctl serve` on 127.0.0.1:`port`, the way an operator starts it."""
+    command = [sys.executable, "-m", "accessctl.cli", "serve", "--host", LOOPBACK, "--port", str(port)]
+    return [*command, "--workers", str(workers)]
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes `accessctl serve` use the bench's database, data dir and policies."""
+    return clean_env(
+        {
+            "ACCESSCTL_DATA_DIR": str(settings.data_dir),
+            "ACCESSCTL_DATABASE_URL": settings.database_url.reveal(),
+            "ACCESSCTL_POLICIES_DIR": str(settings.policies_dir),
+            "ACCESSCTL_LOG_LEVEL": "warning",
+        }
+    )
+
+
+def bench_token(settings: Settings, scopes: Sequence[str]) -> str:
+    """An hour's bearer token with `scopes`, signed with the dev key a server started by `server_env` trusts."""
+    key = DevSigningKey.load_or_create(settings.signing_key_path)
+    return issue_token(
+        key,
+        subject="bench",
+        scopes=list(scopes),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_s=3600,
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
