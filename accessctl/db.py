@@ -58,6 +58,15 @@ def today() -> date:
     return utcnow().date()
 
 
+# Execution option of a session's connection that will write: on SQLite its transaction takes the write lock at BEGIN.
+WRITE_OPTION = "accessctl_writes"
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """Start `session`'s transaction as a writer (call before its first statement); a no-op on PostgreSQL."""
+    await session.connection(execution_options={WRITE_OPTION: True})
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine; on SQLite with foreign keys on, WAL, and real BEGIN so savepoints work."""
     if url.startswith("sqlite"):
@@ -82,7 +91,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A write that reads first must hold the write lock from its BEGIN: a deferred transaction whose snapshot
+        # another connection committed past cannot upgrade, and SQLite fails it at once ("database is locked").
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Transactions(Protocol):
