@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.migrate import PROJECT_ROOT
@@ -103,3 +104,26 @@ class RecordedAudit:
 
     async def record_many(self, events: Sequence[Any]) -> None:
         self.events.extend(events)
+
+
+PATIENT = "01817006872"  # synthetic: month 01 + 80
+
+
+async def decide(client: httpx.AsyncClient, headers: dict[str, str], user_id: str, unit: str) -> dict[str, Any]:
+    """An evaluation: may the user, acting in `unit`, read a journal note of PATIENT now?"""
+    body = {
+        "subject": {"type": "user", "id": user_id, "properties": {"unit": unit, "purpose_of_use": "TREAT"}},
+        "action": {"name": "read"},
+        "resource": {"type": "journal.note", "id": "note-1", "properties": {"patient": PATIENT}},
+        "context": {"client_system": "emr", "workstation": "ws-1"},
+    }
+    answer = await client.post("/access/v1/evaluation", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+async def relate(client: httpx.AsyncClient, headers: dict[str, str], user_id: str) -> None:
+    """The user's own appointment with PATIENT, from 30 days ago."""
+    relation = {"patient": PATIENT, "user": user_id, "kind": "appointment", "valid_from": days(-30)}
+    response = await client.put(f"/v1/care-relations/cr-{user_id[:8]}", json=relation, headers=headers)
+    assert response.status_code == 201, response.text

@@ -8,9 +8,19 @@ import httpx
 import pytest
 
 from tests.api.conftest import TokenFactory, bearer
-from tests.api.scim_support import CLINIC, HEALTH, SCIM_JSON, WARD, add_scim_world, days, employment, user_body
+from tests.api.scim_support import (
+    CLINIC,
+    HEALTH,
+    SCIM_JSON,
+    WARD,
+    add_scim_world,
+    days,
+    decide,
+    employment,
+    relate,
+    user_body,
+)
 
-PATIENT = "01817006872"  # synthetic: month 01 + 80
 pytestmark = pytest.mark.usefixtures("world")
 
 
@@ -24,24 +34,6 @@ def headers(token: TokenFactory) -> dict[str, str]:
     return {**bearer(token("hr:write", "authz:evaluate", "context:write")), "Content-Type": SCIM_JSON}
 
 
-async def _decide(client: httpx.AsyncClient, headers: dict[str, str], user_id: str, unit: str) -> dict[str, Any]:
-    body = {
-        "subject": {"type": "user", "id": user_id, "properties": {"unit": unit, "purpose_of_use": "TREAT"}},
-        "action": {"name": "read"},
-        "resource": {"type": "journal.note", "id": "note-1", "properties": {"patient": PATIENT}},
-        "context": {"client_system": "emr", "workstation": "ws-1"},
-    }
-    answer = await client.post("/access/v1/evaluation", json=body, headers=headers)
-    assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
-
-
-async def _relate(client: httpx.AsyncClient, headers: dict[str, str], user_id: str) -> None:
-    relation = {"patient": PATIENT, "user": user_id, "kind": "appointment", "valid_from": days(-30)}
-    response = await client.put(f"/v1/care-relations/cr-{user_id[:8]}", json=relation, headers=headers)
-    assert response.status_code == 201, response.text
-
-
 async def _joiner(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> str:
     response = await client.post("/scim/v2/Users", json=body, headers=headers)
     assert response.status_code == 201, response.text
@@ -52,10 +44,10 @@ async def test_joiner_is_permitted_and_a_delete_denies_on_the_next_decision(
     client: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
     user_id = await _joiner(client, headers, user_body())
-    await _relate(client, headers, user_id)
-    assert (await _decide(client, headers, user_id, CLINIC))["decision"] is True
+    await relate(client, headers, user_id)
+    assert (await decide(client, headers, user_id, CLINIC))["decision"] is True
     assert (await client.delete(f"/scim/v2/Users/{user_id}", headers=headers)).status_code == 204
-    after = await _decide(client, headers, user_id, CLINIC)
+    after = await decide(client, headers, user_id, CLINIC)
     assert after["decision"] is False
     assert after["context"]["reason"] == "subject_inactive"
 
@@ -66,20 +58,20 @@ async def test_future_dated_employment_gives_access_only_from_its_date(
     body = user_body(2)
     body[HEALTH]["employments"] = [employment(start=days(10))]
     user_id = await _joiner(client, headers, body)
-    await _relate(client, headers, user_id)
-    before = await _decide(client, headers, user_id, CLINIC)
+    await relate(client, headers, user_id)
+    before = await decide(client, headers, user_id, CLINIC)
     assert before["decision"] is False
     assert before["context"]["reason"] == "not_employed_in_unit"
     body[HEALTH]["employments"] = [employment(start=days(-1))]  # HR moves the start date to yesterday
     assert (await client.put(f"/scim/v2/Users/{user_id}", json=body, headers=headers)).status_code == 200
-    assert (await _decide(client, headers, user_id, CLINIC))["decision"] is True
+    assert (await decide(client, headers, user_id, CLINIC))["decision"] is True
 
 
 async def test_mover_keeps_the_old_unit_until_its_end_date_and_loses_it_after(
     client: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
     user_id = await _joiner(client, headers, user_body(3))
-    await _relate(client, headers, user_id)
+    await relate(client, headers, user_id)
     body = user_body(3)
     # Moved to the nursing home: the clinic job ends in a day, then (re-pushed) ended an hour ago.
     body[HEALTH]["employments"] = [
@@ -87,9 +79,9 @@ async def test_mover_keeps_the_old_unit_until_its_end_date_and_loses_it_after(
         employment(WARD, position="7010", start=days(1)),
     ]
     assert (await client.put(f"/scim/v2/Users/{user_id}", json=body, headers=headers)).status_code == 200
-    assert (await _decide(client, headers, user_id, CLINIC))["decision"] is True
+    assert (await decide(client, headers, user_id, CLINIC))["decision"] is True
     body[HEALTH]["employments"][0] = employment(CLINIC, start=days(-400), end=days(-1 / 24))
     assert (await client.put(f"/scim/v2/Users/{user_id}", json=body, headers=headers)).status_code == 200
-    moved = await _decide(client, headers, user_id, CLINIC)
+    moved = await decide(client, headers, user_id, CLINIC)
     assert moved["decision"] is False
     assert moved["context"]["reason"] == "not_employed_in_unit"

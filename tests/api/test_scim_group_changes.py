@@ -21,6 +21,7 @@ from tests.api.scim_support import (
     CLINIC,
     HEALTH,
     PATCH_OP,
+    PATIENT,
     SCIM_JSON,
     SCIMBY_NUMBER,
     UNIT,
@@ -28,13 +29,13 @@ from tests.api.scim_support import (
     RecordedAudit,
     add_scim_world,
     days,
+    decide,
     employment,
     group_body,
     user_body,
 )
 
 NEW = "scimby.akutt"
-PATIENT = "01817006872"  # synthetic: month 01 + 80
 
 
 @pytest.fixture
@@ -52,18 +53,6 @@ def _add_services(*services: str) -> dict[str, Any]:
     return {"schemas": [PATCH_OP], "Operations": [operation]}
 
 
-async def _decide(client: httpx.AsyncClient, headers: dict[str, str], user_id: str, unit: str) -> dict[str, Any]:
-    body = {
-        "subject": {"type": "user", "id": user_id, "properties": {"unit": unit, "purpose_of_use": "TREAT"}},
-        "action": {"name": "read"},
-        "resource": {"type": "journal.note", "id": "note-1", "properties": {"patient": PATIENT}},
-        "context": {"client_system": "emr", "workstation": "ws-1"},
-    }
-    answer = await client.post("/access/v1/evaluation", json=body, headers=headers)
-    assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
-
-
 @pytest.mark.usefixtures("world")
 async def test_a_unit_created_over_scim_is_an_acting_unit_once_it_provides_the_service(
     client: httpx.AsyncClient, headers: dict[str, str]
@@ -79,16 +68,16 @@ async def test_a_unit_created_over_scim_is_an_acting_unit_once_it_provides_the_s
     assert (await client.put("/v1/care-relations/cr-akutt", json=relation, headers=headers)).status_code == 201
 
     # A physician in a unit without the out-of-hours service holds no role there: denied.
-    assert (await _decide(client, headers, user_id, NEW))["decision"] is False
+    assert (await decide(client, headers, user_id, NEW))["decision"] is False
     patched = await client.patch(f"/scim/v2/Groups/{NEW}", json=_add_services("legevakt"), headers=headers)
     assert patched.status_code == 200, patched.text
     # The service change re-derives the staff's roles, and the very next decision sees it.
-    permitted = await _decide(client, headers, user_id, NEW)
+    permitted = await decide(client, headers, user_id, NEW)
     assert permitted["decision"] is True, permitted
     assert permitted["context"]["roles"] == ["legevakt.lege"]
     removed = {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": f"{UNIT}:services"}]}
     assert (await client.patch(f"/scim/v2/Groups/{NEW}", json=removed, headers=headers)).status_code == 200
-    assert (await _decide(client, headers, user_id, NEW))["decision"] is False
+    assert (await decide(client, headers, user_id, NEW))["decision"] is False
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.settings import Settings
 from tests.api.conftest import TokenFactory, bearer
-from tests.api.scim_support import CLINIC, HEALTH, SCIM_JSON, add_scim_world, employment, user_body
-from tests.api.test_scim_access import _decide, _relate
+from tests.api.scim_support import CLINIC, HEALTH, SCIM_JSON, add_scim_world, decide, employment, relate, user_body
 from tests.factories import add_organisation, add_unit
 
 SMALL_OFFICE = "smallby.legekontor"
@@ -65,7 +64,7 @@ async def test_one_leaver_passes_and_the_next_within_the_window_stops_with_nothi
     client: httpx.AsyncClient, headers: dict[str, str], staff: list[str]
 ) -> None:
     first, second = staff[0], staff[1]
-    await _relate(client, headers, second)
+    await relate(client, headers, second)
     assert (await client.delete(f"/scim/v2/Users/{first}", headers=headers)).status_code == 204
 
     stopped = await client.delete(f"/scim/v2/Users/{second}", headers=headers)
@@ -76,21 +75,21 @@ async def test_one_leaver_passes_and_the_next_within_the_window_stops_with_nothi
     assert "counting 1 deactivated since" in detail
     assert "confirm_mass_change=true" in detail
     assert await _status(client, headers, second) == 200
-    assert (await _decide(client, headers, second, CLINIC))["decision"] is True
+    assert (await decide(client, headers, second, CLINIC))["decision"] is True
 
 
 async def test_an_explicit_confirmation_lets_the_leaver_through_and_the_next_decision_denies(
     client: httpx.AsyncClient, headers: dict[str, str], staff: list[str]
 ) -> None:
     first, second = staff[0], staff[1]
-    await _relate(client, headers, second)
+    await relate(client, headers, second)
     assert (await client.delete(f"/scim/v2/Users/{first}", headers=headers)).status_code == 204
 
     confirmed = await client.delete(f"/scim/v2/Users/{second}?confirm_mass_change=true", headers=headers)
 
     assert confirmed.status_code == 204, confirmed.text
     assert await _status(client, headers, second) == 404
-    after = await _decide(client, headers, second, CLINIC)
+    after = await decide(client, headers, second, CLINIC)
     assert (after["decision"], after["context"]["reason"]) == (False, "subject_inactive")
 
 
