@@ -9,8 +9,6 @@ process) chains them.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -25,6 +23,7 @@ from accessctl.audit.events import AuditEvent
 from accessctl.audit.store import OUTBOX
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import Transactions, utcnow
+from accessctl.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +87,16 @@ class OutboxDrain:
     ) -> None:
         self.transactions = transactions
         self.writer = writer
-        self.interval_s = interval_s
         self.grace = timedelta(seconds=grace_s)
         self.batch = batch
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic(
+            "accessctl-audit-outbox-drain",
+            self._round,
+            interval_s=interval_s,
+            log=log,
+            failure="draining the audit outbox failed; trying again next round",
+        )
 
     async def run_once(self) -> int:
         """Chain every staged event older than the grace period; returns how many this process took."""
@@ -106,21 +110,11 @@ class OutboxDrain:
                 return taken
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="accessctl-audit-outbox-drain")
+        self._rounds.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._rounds.close()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                if taken := await self.run_once():
-                    log.warning("chained %d audit event(s) a stopped process had left in the outbox", taken)
-            except Exception:
-                log.exception("draining the audit outbox failed; trying again in %.0f s", self.interval_s)
-            await asyncio.sleep(self.interval_s)
+    async def _round(self) -> None:
+        if taken := await self.run_once():
+            log.warning("chained %d audit event(s) a stopped process had left in the outbox", taken)

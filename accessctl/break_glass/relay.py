@@ -6,8 +6,6 @@ every unsent row (delivery is at least once). A failed send is retried with expo
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from accessctl.break_glass.outbox import REVIEW_OVERDUE, enqueue, grant_summary
 from accessctl.break_glass.senders import Notification, NotificationSender
 from accessctl.break_glass.service import ended_event
 from accessctl.db import utcnow
+from accessctl.periodic import Periodic
 
 log = logging.getLogger("accessctl.break_glass.relay")
 
@@ -50,13 +49,18 @@ class NotificationRelay:
         self.sender = sender
         self._audit = audit
         self._overdue_after = timedelta(days=overdue_days)
-        self._interval_s = interval_s
         self._batch = batch
         self._base_backoff_s = base_backoff_s
         self._max_backoff_s = max_backoff_s
         self._clock = clock
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # The relay must outlive a database or receiver hiccup; the next round retries.
+        self._rounds = Periodic(
+            "accessctl-break-glass-relay",
+            self.run_once,
+            interval_s=interval_s,
+            log=log,
+            failure="break-the-glass relay round failed; retrying",
+        )
 
     async def run_once(self) -> int:
         """Audit expiries, queue overdue notices, then send what is due; returns how many were sent."""
@@ -130,26 +134,11 @@ class NotificationRelay:
 
     def wake(self) -> None:
         """Run the next round now (after a grant, so its notification leaves at once)."""
-        self._wake.set()
+        self._rounds.wake()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="accessctl-break-glass-relay")
+        self._rounds.start()
 
     async def close(self) -> None:
         """Stop; whatever is unsent stays in the outbox for the next relay."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # the relay must outlive a database or receiver hiccup; the next round retries
-                log.exception("break-the-glass relay round failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval_s)
-            self._wake.clear()
+        await self._rounds.close()
