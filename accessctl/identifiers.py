@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from functools import lru_cache
 
 _ORG_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 _NATIONAL_ID_WEIGHTS_1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
@@ -62,6 +63,7 @@ def _national_id_checks(first_nine: str) -> str | None:
     return None if second is None else f"{first}{second}"
 
 
+@lru_cache(maxsize=65_536)  # every evaluation about a patient checks one; the same patients come back
 def is_valid_national_id(value: str) -> bool:
     """True for 11 digits with a real date (plain, D-, H- or synthetic number) and both check digits right."""
     if len(value) != 11 or not value.isdigit():

@@ -15,6 +15,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from accessctl.audit.events import AuditEvent, ChainedEvent
 
 CANONICAL_VERSION = 1
@@ -23,18 +25,55 @@ GENESIS_HASH = "0" * 64
 
 def iso_utc(moment: datetime) -> str:
     """A timestamp in the one spelling the chain hashes."""
+    if moment.tzinfo is UTC and moment.year >= 1000:
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"  # drops "+00:00"
+    # strftime's %Y does not pad years before 1000, and the spelling must never change
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_json(value: Any) -> bytes:
+def reference_canonical_json(value: Any) -> bytes:
+    """The canonical form as the standard library writes it: the definition the fast path must equal."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _msgspec_writes_alike(value: Any) -> bool:
+    """True when msgspec's encoder writes `value` byte for byte as the reference does.
+
+    The two differ only on floats (msgspec writes `1e16`, the reference `1e+16`; msgspec writes NaN as null, the
+    reference refuses it), integers beyond 64 bits (msgspec refuses them), keys that are not strings, and types
+    the reference does not know. Exact types only: a subclass goes to the reference.
+    """
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-(2**63) <= value < 2**63)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if type(item) is not str and item is not None and not _msgspec_writes_alike(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_msgspec_writes_alike(item) for item in value)
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """The canonical form's bytes; msgspec writes them where it provably writes the reference's bytes."""
+    if _msgspec_writes_alike(value):
+        return msgspec.json.encode(value, order="sorted")
+    return reference_canonical_json(value)
 
 
 def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     """The detail as it will read back from the database (string keys, lists for tuples), so hashes agree."""
     if detail is None:
         return None
-    normalised = json.loads(canonical_json(detail))
+    if all(isinstance(k, str) and (v is None or isinstance(v, str | bool)) for k, v in detail.items()):
+        return dict(detail)  # a flat record of text reads back as it is
+    normalised = json.loads(reference_canonical_json(detail))
     assert isinstance(normalised, dict)
     return normalised
 
