@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -65,6 +65,17 @@ WRITE_OPTION = "accessctl_writes"
 async def begin_writing(session: AsyncSession) -> None:
     """Start `session`'s transaction as a writer (call before its first statement); a no-op on PostgreSQL."""
     await session.connection(execution_options={WRITE_OPTION: True})
+
+
+async def serialise(session: AsyncSession, key: str) -> None:
+    """Writers of the same `key` take turns until `session`'s transaction ends (a PostgreSQL advisory lock).
+
+    Needed where a write reads first ("does this id exist?") and two transactions could both read "absent". On
+    SQLite a writer holds the database's write lock from BEGIN (`begin_writing`), so it is a no-op there.
+    """
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

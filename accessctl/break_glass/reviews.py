@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessctl.audit import AuditEvent, AuditWriter, actions
+from accessctl.audit import AuditEvent, actions
 from accessctl.audit.models import AuditEventRow
 from accessctl.break_glass.models import REVIEW_OUTCOMES, REVIEW_STATUSES, BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.scope import ReviewerScope
 from accessctl.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accessctl.policies.audit_hook import AuditSink
 
 # Where a page ended: (granted_at, grant id); the queue runs oldest first, so what is most overdue comes first.
 QueuePosition = tuple[datetime, str]
@@ -66,9 +67,10 @@ class ReviewItem:
 
 
 class ReviewQueue:
-    """Lists and settles reviews within a reviewer's scope; each review is audited before it is stored."""
+    """Lists and settles reviews within a reviewer's scope; each review is audited in the transaction storing it
+    (`audit` is the change's `AuditOutbox`)."""
 
-    def __init__(self, session: AsyncSession, *, audit: AuditWriter, overdue_days: int) -> None:
+    def __init__(self, session: AsyncSession, *, audit: AuditSink, overdue_days: int) -> None:
         self._session = session
         self._audit = audit
         self._overdue_after = timedelta(days=overdue_days)

@@ -1,4 +1,4 @@
-"""Requesting and ending break-the-glass grants; the audit record is committed before the grant exists."""
+"""Requesting and ending break-the-glass grants; each step's audit record commits in the same transaction."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessctl.audit import AuditEvent, AuditWriter, actions
+from accessctl.audit import AuditEvent, actions
 from accessctl.break_glass.eligibility import BreakGlassRefused, Eligibility, eligibility
 from accessctl.break_glass.models import BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.outbox import GRANT_MADE, enqueue, grant_summary
 from accessctl.break_glass.reasons import ReasonCatalogue, ReasonCode
 from accessctl.changes import log_change
+from accessctl.db import serialise
 from accessctl.engine import Engine
 from accessctl.errors import InvalidInput, NotFound
 from accessctl.identifiers import is_valid_national_id
+from accessctl.policies.audit_hook import AuditSink
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +47,19 @@ class GrantRequest:
 
 
 class BreakGlassService:
-    """Grants and ends emergency access; every step is audited first, and logged for the engines to follow."""
+    """Grants and ends emergency access; every step is audited, and logged for the engines to follow.
+
+    `audit` is the change's audit outbox (`AuditOutbox`): the caller stages its events in the session's
+    transaction, so a grant and its `break_glass.granted` record commit together or not at all, and chains them
+    before answering. A refusal's record is held there too: the caller commits it before it answers 403.
+    """
 
     def __init__(
         self,
         session: AsyncSession,
         *,
         engine: Engine,
-        audit: AuditWriter,
+        audit: AuditSink,
         reasons: ReasonCatalogue,
         rules: BreakGlassRules,
     ) -> None:
@@ -72,12 +79,12 @@ class BreakGlassService:
         except BreakGlassRefused as refusal:
             await self._audit.record(self._refusal_event(ask, reason, refusal, now))
             raise
-        await self._serialise(ask.user, ask.patient)
+        # One request per (user, patient) at a time across replicas, until this transaction ends.
+        await serialise(self._session, f"break_glass:{ask.user}:{ask.patient}")
         active = await self.active_grant(ask.user, ask.patient, now)
         if active is not None:
             return active, False
         grant = self._new_grant(ask, reason, grounds, now)
-        # Audit first: if this raises, nothing below runs and no grant exists.
         await self._audit.record(self._granted_event(grant, ask.duration_minutes))
         self._session.add(grant)
         await self._session.flush()
@@ -128,14 +135,6 @@ class BreakGlassService:
         if ask.duration_minutes < 1:
             raise InvalidInput("duration_minutes must be at least 1", field="duration_minutes")
         return reason
-
-    async def _serialise(self, user: str, patient: str) -> None:
-        """On PostgreSQL, one request per (user, patient) at a time across replicas (until this transaction ends)."""
-        bind = self._session.bind
-        if bind is not None and bind.dialect.name == "postgresql":
-            await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"break_glass:{user}:{patient}"}
-            )
 
     def _new_grant(self, ask: GrantRequest, reason: ReasonCode, grounds: Eligibility, now: datetime) -> BreakGlassGrant:
         minutes = min(ask.duration_minutes, grounds.max_minutes)

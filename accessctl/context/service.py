@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.changes import ChangeKind, log_change
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.context.specs import CareRelationSpec, PatientBlockSpec, check_id
+from accessctl.db import serialise
 from accessctl.directory.models import Unit, User
 from accessctl.errors import InvalidInput, NotFound
 
@@ -82,11 +83,9 @@ class PatientContext:
 
     async def delete(self, kind: ChangeKind, row_id: str) -> str:
         """Delete a care relation or block; returns its patient. The caller commits."""
-        row: CareRelation | PatientBlock | None = (
-            await self._session.get(CareRelation, row_id)
-            if kind == "care_relation"
-            else await self._session.get(PatientBlock, row_id)
-        )
+        model = CareRelation if kind == "care_relation" else PatientBlock
+        await serialise(self._session, f"{model.__tablename__}:{row_id}")
+        row: CareRelation | PatientBlock | None = await self._session.get(model, row_id)
         if row is None:
             raise NotFound(f"no {kind.replace('_', ' ')} {row_id!r}", field="id")
         patient: str = row.patient
@@ -134,6 +133,7 @@ class PatientContext:
     async def _upsert(
         self, model: type[CareRelation] | type[PatientBlock], row_id: str, values: dict[str, Any]
     ) -> bool:
+        await serialise(self._session, f"{model.__tablename__}:{row_id}")
         row = await self._session.get(model, row_id)
         if row is None:
             self._session.add(model(id=row_id, **values))

@@ -22,15 +22,17 @@ from accessctl.break_glass import (
     ReviewQueue,
     break_glass_stats,
 )
+from accessctl.break_glass.eligibility import BreakGlassRefused
 from accessctl.break_glass.reviews import QueuePosition
-from accessctl.db import utcnow
+from accessctl.db import begin_writing, utcnow
 from accessctl.errors import Forbidden, InvalidInput
 from accessctl.pdp import DecisionPoint
+from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.audit_views import parse_moment
 from accessctl.web.auth import caller, principal_of, requires
 from accessctl.web.break_glass_schemas import GrantIn, GrantOut, GroupStatsOut, ReviewIn, ReviewOut, StatsOut
 from accessctl.web.changes import committed
-from accessctl.web.dependencies import DbSession
+from accessctl.web.dependencies import DbSession, writing_sessions
 from accessctl.web.directory import Limit
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
 
@@ -89,19 +91,21 @@ def _after(cursor: str | None) -> QueuePosition | None:
     raise InvalidInput("cursor is not one this service issued", field="cursor")
 
 
-def _service(db_session: DbSession, state: State) -> BreakGlassService:
+def _service(db_session: DbSession, state: State, audit: AuditOutbox) -> BreakGlassService:
     point: DecisionPoint = state.decision_point
     return BreakGlassService(
         db_session,
         engine=point.engine,
-        audit=state.audit_writer,
+        audit=audit,
         reasons=state.break_glass_reasons,
         rules=state.break_glass_rules,
     )
 
 
-def _queue(db_session: DbSession, state: State) -> ReviewQueue:
-    return ReviewQueue(db_session, audit=state.audit_writer, overdue_days=state.break_glass_rules.review_overdue_days)
+def _queue(db_session: DbSession, state: State, audit: AuditOutbox | None = None) -> ReviewQueue:
+    return ReviewQueue(
+        db_session, audit=audit or AuditOutbox(), overdue_days=state.break_glass_rules.review_overdue_days
+    )
 
 
 class BreakGlassController(Controller):
@@ -113,15 +117,24 @@ class BreakGlassController(Controller):
     async def request_grant(self, db_session: DbSession, state: State, data: JSONBody[GrantIn]) -> Response[GrantOut]:
         """Emergency access for the clinical system's user to one patient (201); the active grant if one exists (200).
 
-        The break_glass.granted audit record is committed before the grant is stored; if it cannot be, no grant.
+        The grant and its break_glass.granted audit record commit in one transaction, and the record is chained
+        into the audit log before the answer. A refusal (403) is audited the same way before it is answered.
         """
+        audit = AuditOutbox()
         # One request at a time in this process, so two clicks cannot make two grants (PostgreSQL also locks).
+        # The lock comes before the database's write lock: the other way round, a request holding SQLite's write
+        # lock would wait here on one that waits for the audit writer, which waits for that write lock.
         async with state.break_glass_lock:
+            await begin_writing(db_session)
             now = utcnow()
-            grant, created = await _service(db_session, state).request(data.ask(), now)
+            try:
+                grant, created = await _service(db_session, state, audit).request(data.ask(), now)
+            except BreakGlassRefused:
+                await committed(db_session, state, audit)
+                raise
             body = GrantOut.of(grant, now)
+            await committed(db_session, state, audit)
             if created:
-                await committed(db_session, state)  # its audit record is already committed: audit first
                 state.notification_relay.wake()
         return Response(body, status_code=201 if created else 200)
 
@@ -130,10 +143,12 @@ class BreakGlassController(Controller):
         self, request: Request[Any, Any, Any], db_session: DbSession, state: State, grant_id: FromPath[str]
     ) -> GrantOut:
         """End a grant before it expires (audited as break_glass.ended); ending an ended grant changes nothing."""
+        await begin_writing(db_session)
         now = utcnow()
-        grant = await _service(db_session, state).end(grant_id, by=caller(request), now=now)
+        audit = AuditOutbox()
+        grant = await _service(db_session, state, audit).end(grant_id, by=caller(request), now=now)
         body = GrantOut.of(grant, now)
-        await committed(db_session, state)
+        await committed(db_session, state, audit)
         return body
 
 
@@ -141,6 +156,7 @@ class BreakGlassReviewController(Controller):
     path = "/v1/break-glass"
     guards = [requires("btg:review")]
     tags = ["break the glass"]
+    dependencies = writing_sessions()
 
     @get("/reviews")
     async def list_reviews(
@@ -180,7 +196,8 @@ class BreakGlassReviewController(Controller):
     ) -> ReviewOut:
         """Justified, unjustified or follow_up, with a comment; never by the user who broke the glass."""
         principal = principal_of(request)
-        item = await _queue(db_session, state).review(
+        audit = AuditOutbox()
+        item = await _queue(db_session, state, audit).review(
             grant_id,
             data.outcome,
             data.comment,
@@ -188,7 +205,7 @@ class BreakGlassReviewController(Controller):
             scope=reviewer_scope(principal),
             now=utcnow(),
         )
-        await db_session.commit()
+        await committed(db_session, state, audit)
         return ReviewOut.of(item)
 
     @get("/stats")

@@ -22,7 +22,7 @@ from accessctl.errors import InvalidInput
 from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
-from accessctl.web.dependencies import DbSession
+from accessctl.web.dependencies import DbSession, writing_sessions
 from accessctl.web.directory import Limit, after_cursor, next_page
 from accessctl.web.errors import field_problem
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit
@@ -172,6 +172,7 @@ class CareRelationController(Controller):
     path = "/v1/care-relations"
     guards = [requires("context:write")]
     tags = ["patient context"]
+    dependencies = writing_sessions()
 
     @put("/{relation_id:str}", status_code=200)
     async def put_relation(
@@ -247,6 +248,7 @@ class PatientBlockController(Controller):
     path = "/v1/patient-blocks"
     guards = [requires("context:write")]
     tags = ["patient context"]
+    dependencies = writing_sessions()
 
     @put("/{block_id:str}", status_code=200)
     async def put_block(

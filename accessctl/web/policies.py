@@ -18,7 +18,7 @@ from accessctl.policies.impact import ACTIVE, WORKING, policy_impact
 from accessctl.policies.models import PolicyVersion
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
-from accessctl.web.dependencies import DbSession
+from accessctl.web.dependencies import DbSession, writing_sessions
 from accessctl.web.errors import error_body
 
 
@@ -71,6 +71,7 @@ APPROVER = requires("policy:approve")
 class PolicyController(Controller):
     path = "/v1/policies"
     tags = ["policies"]
+    dependencies = writing_sessions()
 
     @get("/versions", guards=[READERS])
     async def list_versions(self, db_session: DbSession) -> VersionList:

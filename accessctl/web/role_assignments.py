@@ -17,7 +17,7 @@ from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.policies.models import RoleAssignment
 from accessctl.web.auth import caller
 from accessctl.web.changes import committed
-from accessctl.web.dependencies import DbSession
+from accessctl.web.dependencies import DbSession, writing_sessions
 from accessctl.web.directory import Limit
 from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
 from accessctl.web.policies import ADMIN
@@ -72,6 +72,7 @@ class RoleAssignmentController(Controller):
     path = "/v1/role-assignments"
     guards = [ADMIN]
     tags = ["policies"]
+    dependencies = writing_sessions()
 
     @get("/")
     async def list_assignments(

@@ -7,9 +7,11 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit.models import AuditOutboxRow
+from accessctl.audit.outbox import OutboxDrain
 from accessctl.changes import log_change
 from accessctl.context.models import PatientBlock
 from accessctl.directory.models import Organisation, User
@@ -95,7 +97,7 @@ async def test_refused_when_the_organisation_is_not_live(
     await _refused(client, headers, "organisation_not_live")
 
 
-async def test_no_grant_exists_when_its_audit_record_cannot_be_committed(
+async def test_a_grant_is_never_without_its_audit_record_when_the_audit_store_fails(
     client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, app: Litestar
 ) -> None:
     writer = app.state.audit_writer
@@ -105,13 +107,26 @@ async def test_no_grant_exists_when_its_audit_record_cannot_be_committed(
     assert response.status_code == 503
     assert response.json()["code"] == "store_unavailable"
     writer.engine = real
-    assert await grants(session) == []
+    # The grant committed together with its record in the audit outbox; nothing chained it yet.
+    [grant] = await grants(session)
+    staged = await session.scalars(select(AuditOutboxRow.event))
+    assert [(e["action"], e["break_glass_grant_id"]) for e in staged] == [("break_glass.granted", grant.id)]
     assert await audit_rows(session, "break_glass.granted") == []
-    # Nothing opened: the next evaluation still denies, and a retry once the store is back grants normally.
-    answer = (await client.post("/access/v1/evaluation", json=evaluation(), headers=headers)).json()
-    assert (answer["decision"], answer["context"]["reason"]) == (False, "no_care_relation")
-    assert (await break_glass(client, headers)).status_code == 201
-    assert len(await grants(session)) == 1
+    # Once the store is back, the drain chains it (no grace period here), and a retry is given the same grant.
+    assert await OutboxDrain(writer.engine, writer, grace_s=0).run_once() == 1
+    [granted] = await audit_rows(session, "break_glass.granted")
+    assert granted.break_glass_grant_id == grant.id
+    retry = await break_glass(client, headers)
+    assert (retry.status_code, retry.json()["id"]) == (200, grant.id)
+
+
+async def test_a_refusal_is_audited_before_it_is_answered(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession
+) -> None:
+    await _refused(client, headers, "not_employed_in_unit", unit="testby")
+    [refused] = await audit_rows(session, "break_glass.refused")
+    assert (refused.user_id, refused.reason) == (DOCTOR, "not_employed_in_unit")
+    assert await session.scalar(select(func.count()).select_from(AuditOutboxRow)) == 0
 
 
 async def test_an_unknown_grant_cannot_be_ended(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
