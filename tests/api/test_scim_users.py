@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,11 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.changes.models import EngineChange
 from accessctl.directory.models import Employment, User
+from accessctl.engine.types import CompiledPolicy
+from accessctl.policies import compiled_cache
+from accessctl.policies.compile import load_policy
+from accessctl.policies.compiled_cache import COMPILED_POLICIES
 from tests.api.conftest import TokenFactory, bearer, serving
 from tests.api.scim_support import (
     ENTERPRISE,
     ERROR,
     HEALTH,
+    PATCH_OP,
     SCIM_JSON,
     RecordedAudit,
     add_scim_world,
@@ -204,3 +210,22 @@ async def test_unknown_endpoint_and_writes_to_discovery_answer_scim_errors(
     assert refused.status_code == 405
     assert refused.json()["schemas"] == [ERROR]
     assert (await scim.get("/scim/v2/Users/no-such-user", headers=headers)).status_code == 404
+
+
+async def test_writes_compile_the_role_documents_at_most_once(
+    scim: httpx.AsyncClient, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[object] = []
+
+    def counting_load_policy(path: Path) -> CompiledPolicy:
+        compiled.append(path)
+        return load_policy(path)
+
+    COMPILED_POLICIES.clear()
+    monkeypatch.setattr(compiled_cache, "load_policy", counting_load_policy)
+    for n in range(3):
+        created = await _create(scim, headers, user_body(n))
+        body = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": n != 1}]}
+        assert (await scim.patch(f"/scim/v2/Users/{created['id']}", json=body, headers=headers)).status_code == 200
+
+    assert len(compiled) <= 1
