@@ -101,6 +101,8 @@ class HrUserService:
         )
         for job in jobs:
             job.valid_to = now
+        if user.status == "active":
+            user.deactivated_at = now
         user.status = "inactive"
         user.version += 1
         user.updated_at = now
@@ -166,10 +168,15 @@ class HrUserService:
             kept = before.enterprise if before is not None else None
             record = replace(record, enterprise=kept or EnterpriseRecord())
         await self._check(user.id, record)
-        if before is not None and before.active and not record.active:
+        leaving = before is not None and before.active and not record.active
+        if leaving:
             await self.guard.check(self.session, [user.id])
         for name, value in self._columns(record).items():
             setattr(user, name, value)
+        if leaving:
+            user.deactivated_at = now
+        elif record.active:
+            user.deactivated_at = None
         user.version += 1
         user.updated_at = now
         self.session.add(user)
