@@ -128,10 +128,13 @@ class DecisionPoint:
                     whole = next((c for c in changes if c.kind in {"policy", "reload"}), None)
                     if changes and changes[0] is not whole:
                         async with self.gate.changing():
-                            for change in changes:
+                            for change, following in zip(changes, [*changes[1:], None], strict=True):
                                 if change is whole:
                                     break
-                                await self._apply(session, change)
+                                # Each change reloads its facts as they are now: when the next one names the same
+                                # facts (an HR write logs its user twice), loading them once is enough.
+                                if following is None or (following.kind, following.key) != (change.kind, change.key):
+                                    await self._apply(session, change)
                                 self._applied = change.seq
                 if whole is None:
                     return self._applied

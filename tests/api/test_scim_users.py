@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.changes.models import EngineChange
 from accessctl.directory.models import Employment, User
 from accessctl.engine.types import CompiledPolicy
+from accessctl.pdp import runtime
 from accessctl.policies import compiled_cache
 from accessctl.policies.compile import load_policy
 from accessctl.policies.compiled_cache import COMPILED_POLICIES
@@ -229,3 +230,22 @@ async def test_writes_compile_the_role_documents_at_most_once(
         assert (await scim.patch(f"/scim/v2/Users/{created['id']}", json=body, headers=headers)).status_code == 200
 
     assert len(compiled) <= 1
+
+
+async def test_a_write_that_logs_its_user_twice_reloads_it_into_the_engine_once(
+    scim: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded: list[str] = []
+    load_user = runtime.load_user
+
+    async def counting_load_user(session: AsyncSession, user_id: str) -> Any:
+        loaded.append(user_id)
+        return await load_user(session, user_id)
+
+    monkeypatch.setattr(runtime, "load_user", counting_load_user)
+
+    created = await _create(scim, headers, user_body())
+
+    logged = await session.scalars(select(EngineChange.seq).where(EngineChange.key == created["id"]))
+    assert len(list(logged)) == 2  # the role recompute's and the write's own
+    assert loaded == [created["id"]]
