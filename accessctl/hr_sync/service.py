@@ -199,8 +199,8 @@ class HrUserService:
         self, user_id: str, before: UserRecord | None, after: UserRecord, operation: Operation, now: datetime
     ) -> None:
         """Re-derive role assignments, tell the engines, and audit: in that order, in the same transaction."""
-        await self.recompute(self.session, user_id)
-        await log_change(self.session, "user", user_id)
+        if await self.recompute(self.session, user_id) is not True:
+            await log_change(self.session, "user", user_id)
         detail = {"operation": operation, "user": user_id, "changes": _diff(before, after)}
         await self.audit.record(
             AuditEvent(

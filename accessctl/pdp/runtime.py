@@ -114,14 +114,17 @@ class DecisionPoint:
             self._applied = seq
             self.load_error = None
 
-    async def catch_up(self) -> int:
+    async def catch_up(self, *, through: int | None = None) -> int:
         """Apply every change logged after the last one applied; returns the sequence now applied.
 
-        A new policy version or a full reload rebuilds the engine; other changes are applied one by one.
+        A new policy version or a full reload rebuilds the engine; other changes are applied one by one. With
+        `through` (the last change a writer logged), nothing is read when that change is applied already.
         """
         async with self._lock:
             if self._engine is None:
                 await self._rebuild_locked()
+            elif through is not None and through <= self._applied:
+                return self._applied
             while True:
                 async with self._database.sessions() as session:
                     changes = await changes_since(session, self._applied)
@@ -212,5 +215,10 @@ class DecisionPoint:
         except Exception:
             log.exception("LISTEN failed; following the change log by polling only")
 
-    def _on_notify(self, *_: object) -> None:
+    def _on_notify(self, *args: object) -> None:
+        # asyncpg passes (connection, pid, channel, payload); the payload is the change's sequence number. One this
+        # process has applied already (its own write, caught up before answering) needs no catching up.
+        payload = args[-1] if args else None
+        if isinstance(payload, str) and payload.isdigit() and int(payload) <= self._applied:
+            return
         self._wake.set()

@@ -12,6 +12,7 @@ from litestar import Litestar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.changes import log_change
 from accessctl.changes.models import EngineChange
 from accessctl.directory.models import Employment, User
 from accessctl.engine.types import CompiledPolicy
@@ -232,9 +233,58 @@ async def test_writes_compile_the_role_documents_at_most_once(
     assert len(compiled) <= 1
 
 
-async def test_a_write_that_logs_its_user_twice_reloads_it_into_the_engine_once(
+async def test_a_write_logs_its_user_once_and_the_engine_loads_it_once(
     scim: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    loaded = _count_engine_loads(monkeypatch)
+
+    created = await _create(scim, headers, user_body())  # its roles change too: the recompute logs the user
+
+    logged = await session.scalars(select(EngineChange.seq).where(EngineChange.key == created["id"]))
+    assert len(list(logged)) == 1
+    assert loaded == [created["id"]]
+
+
+async def test_consecutive_changes_to_one_user_load_it_into_the_engine_once(
+    scim: httpx.AsyncClient,
+    headers: dict[str, str],
+    session: AsyncSession,
+    app: Litestar,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    created = await _create(scim, headers, user_body())
+    loaded = _count_engine_loads(monkeypatch)
+    await log_change(session, "user", created["id"])
+    await log_change(session, "user", created["id"])
+    await session.commit()
+
+    await app.state.decision_point.catch_up()
+
+    assert loaded == [created["id"]]
+
+
+async def test_an_engine_that_applied_a_writers_last_change_reads_no_more_for_it(
+    scim: httpx.AsyncClient, headers: dict[str, str], app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _create(scim, headers, user_body())
+    point = app.state.decision_point
+    reads: list[int] = []
+    changes_since = runtime.changes_since
+
+    async def counting_changes_since(session: AsyncSession, after: int) -> Any:
+        reads.append(after)
+        return await changes_since(session, after)
+
+    monkeypatch.setattr(runtime, "changes_since", counting_changes_since)
+
+    assert await point.catch_up(through=point.applied_seq) == point.applied_seq
+    assert reads == []
+    await point.catch_up(through=point.applied_seq + 1)  # not applied yet: the log is read
+    assert reads == [point.applied_seq]
+
+
+def _count_engine_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the users the app's engine loads from now on."""
     loaded: list[str] = []
     load_user = runtime.load_user
 
@@ -243,9 +293,4 @@ async def test_a_write_that_logs_its_user_twice_reloads_it_into_the_engine_once(
         return await load_user(session, user_id)
 
     monkeypatch.setattr(runtime, "load_user", counting_load_user)
-
-    created = await _create(scim, headers, user_body())
-
-    logged = await session.scalars(select(EngineChange.seq).where(EngineChange.key == created["id"]))
-    assert len(list(logged)) == 2  # the role recompute's and the write's own
-    assert loaded == [created["id"]]
+    return loaded
