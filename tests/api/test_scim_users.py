@@ -193,6 +193,11 @@ async def test_every_write_is_audited_and_logged_for_the_engines(
     assert {e.action for e in audit.events} == {"hr.user_changed"}
     assert all(e.resource_id == created["id"] and e.user_id == "test-client" for e in audit.events)
     assert audit.events[1].detail["changes"] == {"active": [True, False]}
+    changes = audit.events[2].detail["changes"]
+    assert set(changes) == {"employments"}  # inactive already: only the jobs end, now
+    before, after = changes["employments"]
+    assert [job["valid_to"] for job in before] == [None]
+    assert after == [{**before[0], "valid_to": after[0]["valid_to"]}] and after[0]["valid_to"] is not None
     logged = await session.scalar(
         select(func.count())
         .select_from(EngineChange)
