@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +56,8 @@ class DecisionPoint:
         self._lock = asyncio.Lock()
         self.gate = DecisionGate()
         self._wake = asyncio.Event()
+        # The highest change a NOTIFY announced since the follower last looked (0: none; a poll reads anyway).
+        self._heard = 0
         self._follower: asyncio.Task[None] | None = None
         self._listener: Any = None
         self.load_error: str | None = "not started"
@@ -194,11 +197,13 @@ class DecisionPoint:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
             self._wake.clear()
+            heard, self._heard = self._heard, 0
             try:
                 if self._engine is None:
                     await self._try_rebuild()
                 else:
-                    await self.catch_up()
+                    # Woken by a NOTIFY whose change a writer here has applied meanwhile: nothing to read.
+                    await self.catch_up(through=heard or None)
             except Exception:  # the follower must outlive a database hiccup; the next poll retries
                 log.exception("catching up with the change log failed; retrying")
 
@@ -219,6 +224,8 @@ class DecisionPoint:
         # asyncpg passes (connection, pid, channel, payload); the payload is the change's sequence number. One this
         # process has applied already (its own write, caught up before answering) needs no catching up.
         payload = args[-1] if args else None
-        if isinstance(payload, str) and payload.isdigit() and int(payload) <= self._applied:
+        seq = int(payload) if isinstance(payload, str) and payload.isdigit() else None
+        if seq is not None and seq <= self._applied:
             return
+        self._heard = max(self._heard, seq if seq is not None else sys.maxsize)
         self._wake.set()
