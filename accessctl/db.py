@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -9,9 +11,9 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import DateTime, MetaData, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
 from accessctl.settings import Settings
@@ -62,9 +64,63 @@ def today() -> date:
 WRITE_OPTION = "accessctl_writes"
 
 
+# Where a session that began as a SQLite writer keeps its turn until its transaction ends.
+_TURN = "accessctl_writer_turn"
+_TURNS: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _writer_turn(engine: AsyncEngine) -> asyncio.Lock:
+    """The engine's writer turn in the running event loop (an asyncio lock belongs to one loop)."""
+    by_loop = _TURNS.setdefault(engine.sync_engine, weakref.WeakKeyDictionary())
+    return by_loop.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
+@asynccontextmanager
+async def writer_turn(transactions: Transactions) -> AsyncIterator[None]:
+    """Hold this process's SQLite writer turn (see `begin_writing`) around a writer's own transaction; nothing
+    elsewhere (PostgreSQL, or a test's shared connection)."""
+    if not (isinstance(transactions, AsyncEngine) and transactions.dialect.name == "sqlite"):
+        yield
+        return
+    async with _writer_turn(transactions):
+        yield
+
+
 async def begin_writing(session: AsyncSession) -> None:
-    """Start `session`'s transaction as a writer (call before its first statement); a no-op on PostgreSQL."""
-    await session.connection(execution_options={WRITE_OPTION: True})
+    """Start `session`'s transaction as a writer (call before its first statement); a no-op on PostgreSQL.
+
+    On SQLite the process's writers first take turns, in arrival order, until the transaction ends: SQLite has one
+    writer at a time, and one that finds the write lock taken sleeps in growing steps (up to 0.1 s) and can lose it
+    to later writers again and again, so that a few waited a second.
+    """
+    bind = session.bind
+    if not (isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite"):
+        await session.connection(execution_options={WRITE_OPTION: True})
+        return
+    turn = _writer_turn(bind)
+    await turn.acquire()
+    session.info[_TURN] = turn
+    try:
+        await session.connection(execution_options={WRITE_OPTION: True})
+    except BaseException:
+        _end_turn(session.info)
+        raise
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # After the COMMIT or ROLLBACK itself (or the close that rolls back), so the next writer's BEGIN IMMEDIATE
+    # finds SQLite's lock free.
+    if transaction.parent is None:
+        _end_turn(session.info)
+
+
+def _end_turn(info: dict[Any, Any]) -> None:
+    turn = info.pop(_TURN, None)
+    if turn is not None:
+        turn.release()
 
 
 async def serialise(session: AsyncSession, key: str) -> None:

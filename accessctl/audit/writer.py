@@ -15,7 +15,7 @@ from accessctl.audit.chain import GENESIS_HASH, link
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
-from accessctl.db import Transactions, utcnow
+from accessctl.db import Transactions, utcnow, writer_turn
 from accessctl.errors import StoreUnavailable
 from accessctl.settings import Settings
 
@@ -185,7 +185,7 @@ class AuditWriter:
         await self.partitions.ensure(event.occurred_at for pending in batch for event in pending.events)
         state = self._state
         recorded_at = self.clock()
-        async with self.engine.begin() as conn:
+        async with writer_turn(self.engine), self.engine.begin() as conn:
             staged = [event.id for pending in batch if pending.staged for event in pending.events]
             taken = await store.take_staged(conn, staged)
             linked: list[ChainedEvent] = []

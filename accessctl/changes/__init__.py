@@ -5,6 +5,14 @@ which PostgreSQL delivers only when the transaction commits. Engines read the lo
 applied, so a lost notification (a reconnect) delays an update but never loses it.
 """
 
-from accessctl.changes.log import CHANNEL, ChangeKind, ChangeRef, changes_since, latest_seq, log_change
+from accessctl.changes.log import (
+    CHANNEL,
+    ChangeKind,
+    ChangeRef,
+    changes_since,
+    latest_seq,
+    log_change,
+    logged_through,
+)
 
-__all__ = ["CHANNEL", "ChangeKind", "ChangeRef", "changes_since", "latest_seq", "log_change"]
+__all__ = ["CHANNEL", "ChangeKind", "ChangeRef", "changes_since", "latest_seq", "log_change", "logged_through"]

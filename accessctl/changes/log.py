@@ -25,14 +25,26 @@ class ChangeRef:
     key: str
 
 
+# Where a session keeps the highest sequence number it logged (`logged_through`).
+_LOGGED = "accessctl_logged_through"
+
+
 async def log_change(session: AsyncSession, kind: ChangeKind, key: str) -> int:
     """Record a change inside the caller's transaction; returns its sequence number."""
     seq = await session.scalar(insert(EngineChange).values(kind=kind, key=key, at=utcnow()).returning(EngineChange.seq))
     assert seq is not None
+    session.info[_LOGGED] = max(int(seq), session.info.get(_LOGGED, 0))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Delivered by PostgreSQL only when this transaction commits.
         await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(seq)})
     return int(seq)
+
+
+def logged_through(session: AsyncSession) -> int | None:
+    """The highest sequence number `session` logged (None: it logged nothing); an engine that has applied it has
+    every change the session made."""
+    found = session.info.get(_LOGGED)
+    return None if found is None else int(found)
 
 
 async def changes_since(conn: AsyncConnection | AsyncSession, after: int, limit: int = 10_000) -> list[ChangeRef]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accessctl.demo.population import TABLES, Population, Row
@@ -48,6 +48,11 @@ async def load_population(conn: AsyncConnection, population: Population) -> dict
         table = _table(name)
         for batch in _batches(rows):
             await conn.execute(table.insert(), batch)
+    if conn.dialect.name == "postgresql":
+        # PostgreSQL plans from statistics, and freshly loaded tables have none until autovacuum (if it runs)
+        # analyzes them: without, it would scan where an index answers.
+        for name in population.tables:
+            await conn.execute(text(f"ANALYZE {conn.dialect.identifier_preparer.quote(name)}"))
     return population.counts()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accessctl.db import Base, utcnow
@@ -85,12 +85,21 @@ class User(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # When HR last made the user inactive; NULL while active, and for users loaded inactive (the demo region).
+    # The mass-change guard counts the leavers of its window by it.
+    deactivated_at: Mapped[datetime | None] = mapped_column(index=True)
 
     employments: Mapped[list[Employment]] = relationship(back_populates="user", lazy="raise")
 
     @property
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+# SCIM compares userName and emails case-insensitively: its uniqueness checks and `eq` filters look them up by
+# lower(...), which a plain or unique index on the column cannot answer.
+Index("ix_users_lower_user_name", func.lower(User.user_name))
+Index("ix_users_lower_email", func.lower(User.email))
 
 
 class Employment(Base):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.db import utcnow
-from accessctl.directory.models import Employment, Unit, User
+from accessctl.directory.models import Employment, Organisation, Unit, User
 from accessctl.errors import Conflict
 
 DEFAULT_SHARE = 0.05
@@ -93,7 +94,8 @@ async def active_users_by_organisation(
 class RecentLeaverGuard:
     """The `LeaverGuard` for SCIM, where a broken HR export arrives as a stream of single DELETEs, not one batch.
 
-    Each deactivation is judged together with every user deactivated within the last `window`: past the limit
+    Each deactivation is judged together with every user HR deactivated within the last `window` (their
+    `deactivated_at`: users loaded inactive, or deactivated before the window, do not count): past the limit
     (`share` of the users active at the window's start, or every user of one organisation) the write stops, changes
     nothing and says why. `confirmed` (the request's `confirm_mass_change=true`) lets it through; a zero window
     judges each request alone, where one leaver is never a mass change.
@@ -109,12 +111,15 @@ class RecentLeaverGuard:
             return
         since = utcnow() - self.window
         asked = set(user_ids)
-        recent = (
-            set(await session.scalars(select(User.id).where(User.status != "active", User.updated_at >= since))) - asked
-        )
-        active = await session.scalar(select(func.count()).select_from(User).where(User.status == "active")) or 0
-        members = await _members_since(session, asked, since)
-        verdict = mass_change_verdict(asked | recent, members, share=self.share, population=active + len(recent))
+        recent = set(await session.scalars(select(User.id).where(_deactivated_since(since)))) - asked
+        leaving = asked | recent
+        if len(leaving) <= 1:
+            return  # one leaver is never a mass change: nothing more to read
+        # The share stops the write only while active + recent < leaving / share: counting that far is enough.
+        enough = max(math.ceil(len(leaving) / self.share) - len(recent), 0)
+        active = await _active_users(session, at_most=enough)
+        emptied = await _emptied_organisations(session, asked, since)
+        verdict = mass_change_verdict(leaving, emptied, share=self.share, population=active + len(recent))
         if verdict.stops:
             counted = f" (counting {len(recent)} deactivated since {since:%Y-%m-%d %H:%M} UTC)" if recent else ""
             raise MassChangeStopped(
@@ -124,18 +129,53 @@ class RecentLeaverGuard:
             )
 
 
-async def _members_since(session: AsyncSession, user_ids: set[str], since: datetime) -> dict[str, set[str]]:
-    """For each organisation `user_ids` work in: its users who worked there at any time since `since`."""
+async def _active_users(session: AsyncSession, *, at_most: int) -> int:
+    """The number of active users, or `at_most` when there are at least that many (cheaper than all of them)."""
+    some = select(User.id).where(User.status == "active").limit(at_most).subquery()
+    return int(await session.scalar(select(func.count()).select_from(some)) or 0)
+
+
+def _deactivated_since(since: datetime) -> ColumnElement[bool]:
+    """Users HR deactivated at `since` or later and who are still inactive (a reactivation clears the moment)."""
+    return and_(User.deactivated_at >= since, User.status != "active")
+
+
+async def _emptied_organisations(session: AsyncSession, user_ids: set[str], since: datetime) -> dict[str, set[str]]:
+    """The organisations `user_ids` work in that no other active user works in, each with its users of the window.
+
+    Its users of the window: employed there at any time since `since`, and active then (active now, or deactivated
+    since). Every organisation left out still has an active user who stays, so it cannot be emptied; looking for
+    one such user is cheap even in a health trust, where listing its members is not.
+    """
     employed_since = or_(Employment.valid_to.is_(None), Employment.valid_to > since)
-    organisations = (
+    theirs = (
         select(Unit.organisation_id)
         .join(Employment, Employment.unit_id == Unit.id)
         .where(Employment.user_id.in_(user_ids), employed_since)
     )
+    staying = (
+        select(Employment.id)
+        .join(Unit, Unit.id == Employment.unit_id)
+        .join(User, User.id == Employment.user_id)
+        .where(
+            Unit.organisation_id == Organisation.id,
+            employed_since,
+            User.status == "active",
+            Employment.user_id.not_in(user_ids),
+        )
+    )
+    emptied = list(await session.scalars(select(Organisation.id).where(Organisation.id.in_(theirs), ~staying.exists())))
+    if not emptied:
+        return {}
     rows = await session.execute(
         select(Unit.organisation_id, Employment.user_id)
         .join(Unit, Unit.id == Employment.unit_id)
-        .where(Unit.organisation_id.in_(organisations), employed_since)
+        .join(User, User.id == Employment.user_id)
+        .where(
+            Unit.organisation_id.in_(emptied),
+            employed_since,
+            or_(User.status == "active", _deactivated_since(since)),
+        )
     )
     result: dict[str, set[str]] = defaultdict(set)
     for organisation, user_id in rows:

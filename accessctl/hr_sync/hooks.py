@@ -9,7 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class AssignmentRecompute(Protocol):
-    """Re-derive one user's `hr` role assignments from their employments, in the writer's transaction."""
+    """Re-derive one user's `hr` role assignments from their employments, in the writer's transaction.
+
+    Answers True when it logged a `user` change for that user itself (its rows changed): the caller need not.
+    """
 
     async def __call__(self, session: AsyncSession, user_id: str) -> object: ...
 

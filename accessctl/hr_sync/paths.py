@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from accessctl.hr_sync.errors import InvalidPath
 from accessctl.hr_sync.filters import Filter, parse_filter
-from accessctl.hr_sync.schemas import USER, USER_EXTENSIONS
+from accessctl.hr_sync.schemas import EXTENSIONS, USER
 
-_KNOWN_URNS = (USER, *USER_EXTENSIONS)
+_KNOWN_URNS = (USER, *EXTENSIONS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from accessctl.hr_sync.schemas import HEALTH
 class Column:
     """One filterable attribute: its column, whether text compares case-exactly, and its kind."""
 
-    column: InstrumentedAttribute[Any]
+    column: ColumnElement[Any] | InstrumentedAttribute[Any]
     case_exact: bool = False
     kind: str = "string"
 
@@ -35,6 +35,8 @@ _COLUMNS: dict[tuple[str | None, str], Column] = {
     (None, "emails.value"): Column(User.email),
     (None, "name.familyname"): Column(User.family_name),
     (None, "name.givenname"): Column(User.given_name),
+    # As `User.display_name` makes it; never NULL, since both names are required.
+    (None, "displayname"): Column(User.given_name + " " + User.family_name),
     (None, "meta.lastmodified"): Column(User.updated_at, kind="dateTime"),
     (None, "meta.created"): Column(User.created_at, kind="dateTime"),
     (None, "active"): Column(User.status, kind="active"),
@@ -140,7 +142,7 @@ def user_condition(node: Filter) -> ColumnElement[bool]:
     return _compare(node)
 
 
-def sort_column(sort_by: str) -> InstrumentedAttribute[Any]:
+def sort_column(sort_by: str) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
     try:
         return _column(sort_by).column
     except InvalidFilter:

@@ -18,8 +18,6 @@ RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 # Every extension URN an attribute path may start with, Users' and Groups'.
 EXTENSIONS = (ENTERPRISE, HEALTH, UNIT)
-# The name paths.py still imports EXTENSIONS by (from before Groups had an extension).
-USER_EXTENSIONS = EXTENSIONS
 
 
 def attribute(

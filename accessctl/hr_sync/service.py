@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
@@ -94,19 +94,24 @@ class HrUserService:
         await self.session.execute(
             delete(Employment).where(Employment.user_id == user.id, Employment.valid_from >= now)
         )
-        jobs = await self.session.scalars(
-            select(Employment).where(
-                Employment.user_id == user.id, or_(Employment.valid_to.is_(None), Employment.valid_to > now)
-            )
+        open_now = or_(Employment.valid_to.is_(None), Employment.valid_to > now)
+        await self.session.execute(
+            update(Employment).where(Employment.user_id == user.id, open_now).values(valid_to=now)
         )
-        for job in jobs:
-            job.valid_to = now
+        if user.status == "active":
+            user.deactivated_at = now
         user.status = "inactive"
         user.version += 1
         user.updated_at = now
         await self.session.flush()
-        after = await read_user(self.session, user, now)
-        await self._changed(user.id, before.record, after.record, "delete", now)
+        # What the two statements above left, in the order `read_user` reads it (valid_to is not part of it).
+        ended = tuple(
+            replace(job, valid_to=now) if job.valid_to is None or job.valid_to > now else job
+            for job in before.record.employments
+            if job.valid_from < now
+        )
+        after = replace(before.record, active=False, employments=ended)
+        await self._changed(user.id, before.record, after, "delete", now)
 
     # -- internals
 
@@ -123,27 +128,25 @@ class HrUserService:
             "enterprise": record.enterprise.stored() if record.enterprise is not None else None,
         }
 
+    @staticmethod
+    def _same_ids(record: UserRecord) -> ColumnElement[bool]:
+        """Users with this record's externalId or its userName (case-insensitive): each from its own index."""
+        return or_(User.hr_id == record.hr_id, func.lower(User.user_name) == record.user_name.lower())
+
     async def _deleted_match(self, record: UserRecord, now: datetime) -> User | None:
         """The SCIM-deleted user with this record's externalId (else userName), if any."""
-        for same in (User.hr_id == record.hr_id, func.lower(User.user_name) == record.user_name.lower()):
-            user = await self.session.scalar(select(User).where(same, ~visible(now)).limit(1))
-            if user is not None:
-                return user
-        return None
+        found = list(await self.session.scalars(select(User).where(self._same_ids(record), ~visible(now)).limit(2)))
+        return next((u for u in found if u.hr_id == record.hr_id), found[0] if found else None)
 
     async def _check(self, user_id: str, record: UserRecord) -> None:
         """Unique externalId and userName (case-insensitive), and every employment's unit known."""
-        clash = await self.session.scalar(
-            select(User.hr_id).where(User.id != user_id, User.hr_id == record.hr_id).limit(1)
+        clashes = await self.session.scalars(
+            select(User.hr_id).where(User.id != user_id, self._same_ids(record)).limit(2)
         )
-        if clash is not None:
+        taken = set(clashes)
+        if record.hr_id in taken:
             raise UniquenessViolation(f"externalId {record.hr_id!r} belongs to another user", field="externalId")
-        clash = await self.session.scalar(
-            select(User.user_name)
-            .where(User.id != user_id, func.lower(User.user_name) == record.user_name.lower())
-            .limit(1)
-        )
-        if clash is not None:
+        if taken:
             raise UniquenessViolation(f"userName {record.user_name!r} belongs to another user", field="userName")
         wanted = {job.unit for job in record.employments}
         known = set(await self.session.scalars(select(Unit.id).where(Unit.id.in_(wanted))))
@@ -166,14 +169,20 @@ class HrUserService:
             kept = before.enterprise if before is not None else None
             record = replace(record, enterprise=kept or EnterpriseRecord())
         await self._check(user.id, record)
-        if before is not None and before.active and not record.active:
+        leaving = before is not None and before.active and not record.active
+        if leaving:
             await self.guard.check(self.session, [user.id])
         for name, value in self._columns(record).items():
             setattr(user, name, value)
+        if leaving:
+            user.deactivated_at = now
+        elif record.active:
+            user.deactivated_at = None
         user.version += 1
         user.updated_at = now
         self.session.add(user)
-        await self.session.execute(delete(Employment).where(Employment.user_id == user.id))
+        if before is not None:  # a new user has no employments yet
+            await self.session.execute(delete(Employment).where(Employment.user_id == user.id))
         self.session.add_all(
             Employment(
                 user_id=user.id,
@@ -192,8 +201,8 @@ class HrUserService:
         self, user_id: str, before: UserRecord | None, after: UserRecord, operation: Operation, now: datetime
     ) -> None:
         """Re-derive role assignments, tell the engines, and audit: in that order, in the same transaction."""
-        await self.recompute(self.session, user_id)
-        await log_change(self.session, "user", user_id)
+        if await self.recompute(self.session, user_id) is not True:
+            await log_change(self.session, "user", user_id)
         detail = {"operation": operation, "user": user_id, "changes": _diff(before, after)}
         await self.audit.record(
             AuditEvent(

@@ -113,12 +113,31 @@ async def load_snapshot(session: AsyncSession, now: datetime) -> Snapshot:
 async def load_user(
     session: AsyncSession, user_id: str
 ) -> tuple[UserFacts | None, list[EmploymentFacts], list[AssignmentFacts]]:
-    user = await session.get(User, user_id)
-    if user is None:
+    # Columns, not ORM objects: every process loads each changed user, so this runs once per HR write per process.
+    found = (
+        await session.execute(
+            select(User.status, User.hpr_number, User.given_name, User.family_name).where(User.id == user_id)
+        )
+    ).one_or_none()
+    if found is None:
         return None, [], []
-    jobs = await session.scalars(select(Employment).where(Employment.user_id == user_id))
-    roles = await session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user_id))
-    return user_facts(user), [employment_facts(e) for e in jobs], [assignment_facts(a) for a in roles]
+    status, hpr_number, given_name, family_name = found
+    user = UserFacts(id=user_id, active=status == "active", hpr_number=hpr_number, name=f"{given_name} {family_name}")
+    jobs = await session.execute(
+        select(
+            Employment.user_id, Employment.unit_id, Employment.position_code, Employment.valid_from, Employment.valid_to
+        ).where(Employment.user_id == user_id)
+    )
+    roles = await session.execute(
+        select(
+            RoleAssignment.user_id,
+            RoleAssignment.role_id,
+            RoleAssignment.unit_id,
+            RoleAssignment.valid_from,
+            RoleAssignment.valid_to,
+        ).where(RoleAssignment.user_id == user_id)
+    )
+    return user, [EmploymentFacts(*row) for row in jobs], [AssignmentFacts(*row) for row in roles]
 
 
 async def load_unit(session: AsyncSession, unit_id: str) -> UnitFacts | None:

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.engine import CompiledPolicy
 from accessctl.pdp.runtime import PolicyLoader
-from accessctl.policies.compile import load_policy
-from accessctl.policies.versions import active_version, version_policy
-
-
-def working_documents(path: Path) -> PolicyLoader:
-    """Compile the documents in `path` (version = their digest); an invalid set refuses to start."""
-
-    async def load(_: AsyncSession) -> CompiledPolicy:
-        return await asyncio.to_thread(load_policy, path)
-
-    return load
+from accessctl.policies.compiled_cache import directory_policy
+from accessctl.policies.versions import active_version_policy
 
 
 async def active_policy(session: AsyncSession, *, fallback_dir: Path) -> CompiledPolicy:
     """The active version's compiled rules (version `v<id>`); the documents in `fallback_dir` before any approval.
 
     The fallback lets a fresh install answer before anyone has published; once a version was approved, the
-    working directory is never read again.
+    working directory is never read again. Either is compiled once per process (`accessctl.policies.compiled_cache`).
     """
-    version = await active_version(session)
-    if version is None:
-        return await asyncio.to_thread(load_policy, fallback_dir)
-    return version_policy(version)
+    policy = await active_version_policy(session)
+    return policy if policy is not None else await directory_policy(fallback_dir)
 
 
 def active_version_loader(fallback_dir: Path) -> PolicyLoader:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -55,6 +56,8 @@ class DecisionPoint:
         self._lock = asyncio.Lock()
         self.gate = DecisionGate()
         self._wake = asyncio.Event()
+        # The highest change a NOTIFY announced since the follower last looked (0: none; a poll reads anyway).
+        self._heard = 0
         self._follower: asyncio.Task[None] | None = None
         self._listener: Any = None
         self.load_error: str | None = "not started"
@@ -114,24 +117,30 @@ class DecisionPoint:
             self._applied = seq
             self.load_error = None
 
-    async def catch_up(self) -> int:
+    async def catch_up(self, *, through: int | None = None) -> int:
         """Apply every change logged after the last one applied; returns the sequence now applied.
 
-        A new policy version or a full reload rebuilds the engine; other changes are applied one by one.
+        A new policy version or a full reload rebuilds the engine; other changes are applied one by one. With
+        `through` (the last change a writer logged), nothing is read when that change is applied already.
         """
         async with self._lock:
             if self._engine is None:
                 await self._rebuild_locked()
+            elif through is not None and through <= self._applied:
+                return self._applied
             while True:
                 async with self._database.sessions() as session:
                     changes = await changes_since(session, self._applied)
                     whole = next((c for c in changes if c.kind in {"policy", "reload"}), None)
                     if changes and changes[0] is not whole:
                         async with self.gate.changing():
-                            for change in changes:
+                            for change, following in zip(changes, [*changes[1:], None], strict=True):
                                 if change is whole:
                                     break
-                                await self._apply(session, change)
+                                # Each change reloads its facts as they are now: when the next one names the same
+                                # facts (an HR write logs its user twice), loading them once is enough.
+                                if following is None or (following.kind, following.key) != (change.kind, change.key):
+                                    await self._apply(session, change)
                                 self._applied = change.seq
                 if whole is None:
                     return self._applied
@@ -188,11 +197,13 @@ class DecisionPoint:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
             self._wake.clear()
+            heard, self._heard = self._heard, 0
             try:
                 if self._engine is None:
                     await self._try_rebuild()
                 else:
-                    await self.catch_up()
+                    # Woken by a NOTIFY whose change a writer here has applied meanwhile: nothing to read.
+                    await self.catch_up(through=heard or None)
             except Exception:  # the follower must outlive a database hiccup; the next poll retries
                 log.exception("catching up with the change log failed; retrying")
 
@@ -209,5 +220,12 @@ class DecisionPoint:
         except Exception:
             log.exception("LISTEN failed; following the change log by polling only")
 
-    def _on_notify(self, *_: object) -> None:
+    def _on_notify(self, *args: object) -> None:
+        # asyncpg passes (connection, pid, channel, payload); the payload is the change's sequence number. One this
+        # process has applied already (its own write, caught up before answering) needs no catching up.
+        payload = args[-1] if args else None
+        seq = int(payload) if isinstance(payload, str) and payload.isdigit() else None
+        if seq is not None and seq <= self._applied:
+            return
+        self._heard = max(self._heard, seq if seq is not None else sys.maxsize)
         self._wake.set()

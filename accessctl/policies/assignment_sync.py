@@ -50,17 +50,20 @@ async def sync_roles(session: AsyncSession, policy: CompiledPolicy) -> None:
 
 async def unit_facts(session: AsyncSession, unit_ids: Collection[str] | None = None) -> dict[str, UnitFacts]:
     """Units (every one, or those named) with the services they provide: what position rules match on."""
-    links = select(UnitService.unit_id, UnitService.service_id)
-    units = select(Unit.id, Unit.organisation_id, Unit.parent_id)
+    query = select(Unit.id, Unit.organisation_id, Unit.parent_id, UnitService.service_id).outerjoin(
+        UnitService, UnitService.unit_id == Unit.id
+    )
     if unit_ids is not None:
-        links = links.where(UnitService.unit_id.in_(unit_ids))
-        units = units.where(Unit.id.in_(unit_ids))
+        query = query.where(Unit.id.in_(unit_ids))
+    places: dict[str, tuple[str, str | None]] = {}
     services: dict[str, set[str]] = defaultdict(set)
-    for unit_id, service_id in await session.execute(links):
-        services[unit_id].add(service_id)
+    for unit_id, org_id, parent_id, service_id in await session.execute(query):
+        places[unit_id] = (org_id, parent_id)
+        if service_id is not None:
+            services[unit_id].add(service_id)
     return {
         unit_id: UnitFacts(unit_id, org_id, parent_id, frozenset(services.get(unit_id, ())))
-        for unit_id, org_id, parent_id in await session.execute(units)
+        for unit_id, (org_id, parent_id) in places.items()
     }
 
 

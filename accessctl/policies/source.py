@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,17 +59,49 @@ class PolicySource:
     digest: str
 
 
+def _role_files(root: Path) -> list[str]:
+    try:
+        with os.scandir(root / ROLES_DIR) as entries:
+            names = sorted(entry.name for entry in entries if entry.name.endswith(".yaml") and entry.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [f"{ROLES_DIR}/{name}" for name in names]
+
+
+def source_files(root: Path) -> list[str]:
+    """The files `read_policy_dir` reads, relative to `root`, in its order (some may be missing)."""
+    return [SERVICES_FILE, POSITIONS_FILE, RESOURCE_TYPES_FILE, *_role_files(root)]
+
+
+def _add_to_digest(digest: hashlib._Hash, relative: str, raw: bytes) -> None:
+    digest.update(relative.encode() + b"\0" + raw + b"\0")
+
+
+def content_digest(root: Path) -> str:
+    """`sha256:<hex>` over exactly the bytes `read_policy_dir` reads (in its order), without parsing any of them.
+
+    Equal digests mean the directory would compile to the same policy.
+    """
+    digest = hashlib.sha256()
+    for relative in source_files(root):
+        try:
+            _add_to_digest(digest, relative, (root / relative).read_bytes())
+        except FileNotFoundError:
+            continue
+    return f"sha256:{digest.hexdigest()}"
+
+
 def read_policy_dir(root: Path) -> tuple[PolicySource, list[Problem]]:
     """Parse every file of the policy directory; files with problems are left out of the source."""
     problems: list[Problem] = []
     digest = hashlib.sha256()
-    role_files = sorted((root / ROLES_DIR).glob("*.yaml"))
+    role_files = _role_files(root)
     if not role_files:
         problems.append(Problem(ROLES_DIR, 1, WHOLE_FILE, "no role documents; expected roles/<id>.yaml"))
     services = _read(root, SERVICES_FILE, ServiceCatalogue, problems, digest)
     positions = _read(root, POSITIONS_FILE, PositionCatalogue, problems, digest)
     resource_types = _read(root, RESOURCE_TYPES_FILE, ResourceTypeCatalogue, problems, digest)
-    roles = [_read(root, f"{ROLES_DIR}/{path.name}", RoleDocument, problems, digest) for path in role_files]
+    roles = [_read(root, relative, RoleDocument, problems, digest) for relative in role_files]
     source = PolicySource(
         services=services,
         positions=positions,
@@ -87,7 +120,7 @@ def _read(
     except FileNotFoundError:
         problems.append(Problem(relative, 1, WHOLE_FILE, "file not found"))
         return None
-    digest.update(relative.encode() + b"\0" + raw + b"\0")
+    _add_to_digest(digest, relative, raw)
     try:
         document = load_yaml(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -21,6 +21,7 @@ from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import AccessTestsFailed, Conflict, InvalidInput, NotFound, PolicyUnchanged, SelfApproval
 from accessctl.policies.assignment_sync import SyncResult, recompute_all, sync_roles
 from accessctl.policies.audit_hook import AuditSink, record_policy_change
+from accessctl.policies.compiled_cache import COMPILED_POLICIES
 from accessctl.policies.models import PolicyVersion
 from accessctl.policies.policy_files import (
     PolicyFiles,
@@ -57,9 +58,16 @@ def parse_version_name(text: str) -> int:
     return int(digits)
 
 
+def _cache_key(version_id: int, content_hash: str) -> tuple[str, int, str]:
+    return ("version", version_id, content_hash)
+
+
 def version_policy(version: PolicyVersion) -> CompiledPolicy:
-    """A version's compiled rules, named `v<id>`."""
-    return policy_from_json(version.compiled, version=version_name(version.id))
+    """A version's compiled rules, named `v<id>`; decoded once per process (a stored version never changes)."""
+    return COMPILED_POLICIES.get_or_compile(
+        _cache_key(version.id, version.content_hash),
+        lambda: policy_from_json(version.compiled, version=version_name(version.id)),
+    )
 
 
 def version_files(version: PolicyVersion) -> PolicyFiles:
@@ -82,6 +90,21 @@ async def active_version(session: AsyncSession) -> PolicyVersion | None:
     """The version in force; None until a first version is approved."""
     found: PolicyVersion | None = await session.scalar(select(PolicyVersion).where(PolicyVersion.status == "active"))
     return found
+
+
+async def active_version_policy(session: AsyncSession) -> CompiledPolicy | None:
+    """The compiled rules of the version in force (None until one is approved); its stored text is read only when
+    this process has not decoded that version yet."""
+    found = (
+        await session.execute(
+            select(PolicyVersion.id, PolicyVersion.content_hash).where(PolicyVersion.status == "active")
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    version_id, content_hash = found
+    cached = COMPILED_POLICIES.get(_cache_key(version_id, content_hash))
+    return cached if cached is not None else version_policy(await get_version(session, version_id))
 
 
 async def publish(

@@ -6,6 +6,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import AuditWriter
+from accessctl.changes import logged_through
 from accessctl.pdp import DecisionPoint
 from accessctl.policies.audit_hook import AuditOutbox
 
@@ -24,4 +25,4 @@ async def committed(session: AsyncSession, state: State, outbox: AuditOutbox | N
         writer: AuditWriter = state.audit_writer
         await outbox.deliver(writer)
     point: DecisionPoint = state.decision_point
-    await point.catch_up()
+    await point.catch_up(through=logged_through(session))

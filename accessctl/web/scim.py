@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, Router, delete, get, patch, post, put
@@ -12,10 +13,12 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.db import utcnow
-from accessctl.hr_sync import HrUserService, StoredUser, parse_filter, project, search_users, user_from_scim
-from accessctl.hr_sync.errors import InvalidSyntax, InvalidValue
+from accessctl.hr_sync import Filter, HrUserService, StoredUser, parse_filter, project, search_users, user_from_scim
+from accessctl.hr_sync.errors import InvalidFilter, InvalidSyntax, InvalidValue
+from accessctl.hr_sync.groups import search_groups
 from accessctl.hr_sync.guard import RecentLeaverGuard
-from accessctl.hr_sync.mapping import field, user_to_scim, weak_etag
+from accessctl.hr_sync.mapping import field, group_to_scim, user_to_scim, weak_etag
+from accessctl.hr_sync.records import UnitGroup
 from accessctl.hr_sync.schemas import SEARCH_REQUEST
 from accessctl.hr_sync.store import load_user, read_user
 from accessctl.policies.audit_hook import AuditOutbox
@@ -72,44 +75,97 @@ def _service(
     )
 
 
-async def _search(request: Request[Any, Any, Any], session: AsyncSession, params: dict[str, Any]) -> Response[Any]:
-    raw_filter = params.get("filter")
-    where = parse_filter(str(raw_filter)) if raw_filter not in (None, "") else None
-    order = str(params.get("sortOrder") or "ascending").lower()
-    if order not in {"ascending", "descending"}:
-        raise InvalidValue("sortOrder must be ascending or descending", field="sortOrder")
-    start, count = page_window(params.get("startIndex"), params.get("count"))
-    sort_by = params.get("sortBy")
-    total, users = await search_users(
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """A list or search request's parameters, checked: the same whether from a query string or a SearchRequest."""
+
+    where: Filter | None
+    sort_by: str | None
+    descending: bool
+    start: int
+    count: int
+    attributes: str | None
+    excluded: str | None
+
+    @classmethod
+    def of(cls, params: dict[str, Any]) -> _Query:
+        raw_filter, sort_by = params.get("filter"), params.get("sortBy")
+        order = str(params.get("sortOrder") or "ascending").lower()
+        if order not in {"ascending", "descending"}:
+            raise InvalidValue("sortOrder must be ascending or descending", field="sortOrder")
+        start, count = page_window(params.get("startIndex"), params.get("count"))
+        return cls(
+            where=parse_filter(str(raw_filter)) if raw_filter not in (None, "") else None,
+            sort_by=str(sort_by) if sort_by else None,
+            descending=order == "descending",
+            start=start,
+            count=count,
+            attributes=_joined(params.get("attributes")),
+            excluded=_joined(params.get("excludedAttributes")),
+        )
+
+
+def _joined(value: Any) -> str | None:
+    if isinstance(value, list):
+        return ",".join(str(name) for name in value)
+    return None if value is None else str(value)
+
+
+async def _users_page(session: AsyncSession, query: _Query, now: datetime) -> tuple[int, list[StoredUser]]:
+    return await search_users(
         session,
-        utcnow(),
-        where=where,
-        sort_by=str(sort_by) if sort_by else None,
-        descending=order == "descending",
-        start_index=start,
-        count=count,
+        now,
+        where=query.where,
+        sort_by=query.sort_by,
+        descending=query.descending,
+        start_index=query.start,
+        count=query.count,
     )
-    attributes, excluded = params.get("attributes"), params.get("excludedAttributes")
-    if isinstance(attributes, list):
-        attributes = ",".join(attributes)
-    if isinstance(excluded, list):
-        excluded = ",".join(excluded)
-    resources = [project(_user_json(request, u), attributes, excluded) for u in users]
-    return list_response(resources, total, start)
 
 
-async def _search_request(request: Request[Any, Any, Any], session: AsyncSession) -> Response[Any]:
+async def _search(request: Request[Any, Any, Any], session: AsyncSession, params: dict[str, Any]) -> Response[Any]:
+    query = _Query.of(params)
+    total, users = await _users_page(session, query, utcnow())
+    resources = [project(_user_json(request, u), query.attributes, query.excluded) for u in users]
+    return list_response(resources, total, query.start)
+
+
+async def _search_params(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The parameters of a SearchRequest body (RFC 7644 §3.4.3)."""
     body = await json_body(request)
     if not isinstance(body, dict) or SEARCH_REQUEST not in (field(body, "schemas") or []):
         raise InvalidSyntax(f"schemas must list {SEARCH_REQUEST}", field="schemas")
     names = ("filter", "sortBy", "sortOrder", "startIndex", "count", "attributes", "excludedAttributes")
-    return await _search(request, session, {name: field(body, name) for name in names})
+    return {name: field(body, name) for name in names}
 
 
 @post("/.search", status_code=200)
 async def search_everything(request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
-    """A search from the root (RFC 7644 §3.4.3): answers from Users, the only resource type with a filter of note."""
-    return await _search_request(request, db_session)
+    """A search from the root (RFC 7644 §3.4.3) over every resource type: the Users that match, then the Groups.
+
+    A resource type that cannot filter on what the filter names contributes none (Groups filter on id, externalId
+    and displayName only); a filter that no type can evaluate is refused. `sortBy` orders the Users; the Groups
+    follow in id order.
+    """
+    query, now = _Query.of(await _search_params(request)), utcnow()
+    users: list[StoredUser] = []
+    groups: list[UnitGroup] = []
+    unfit: InvalidFilter | None = None
+    try:
+        total, users = await _users_page(db_session, query, now)
+    except InvalidFilter as problem:
+        total, unfit = 0, problem
+    try:
+        # The page runs on from the last matching User into the Groups.
+        start, count = max(query.start - total, 1), query.count - len(users)
+        group_total, groups = await search_groups(db_session, now, where=query.where, start_index=start, count=count)
+    except InvalidFilter:
+        if unfit is not None:
+            raise unfit from None
+        group_total = 0
+    resources = [project(_user_json(request, u), query.attributes, query.excluded) for u in users]
+    resources += [project(group_to_scim(g, base_url(request)), query.attributes, query.excluded) for g in groups]
+    return list_response(resources, total + group_total, query.start)
 
 
 class UserController(Controller):
@@ -123,7 +179,7 @@ class UserController(Controller):
     @post("/.search", status_code=200)
     async def search(self, request: Request[Any, Any, Any], db_session: DbSession) -> Response[Any]:
         """The same query as GET /Users, in a SearchRequest body."""
-        return await _search_request(request, db_session)
+        return await _search(request, db_session, await _search_params(request))
 
     @get("/{user_id:str}")
     async def get_user(

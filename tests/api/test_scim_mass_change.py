@@ -7,11 +7,14 @@ every user of one organisation) the write stops with 409, changes nothing, and s
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.directory.models import Employment, User
 from accessctl.settings import Settings
 from tests.api.conftest import TokenFactory, bearer
 from tests.api.scim_support import CLINIC, HEALTH, SCIM_JSON, add_scim_world, decide, employment, relate, user_body
@@ -138,3 +141,66 @@ async def test_a_confirmation_that_is_not_true_or_false_is_refused_by_name(
     assert answer.json()["scimType"] == "invalidValue"
     assert "confirm_mass_change" in answer.json()["detail"]
     assert await _status(client, headers, staff[0]) == 200
+
+
+async def _deactivated_at(session: AsyncSession, user_id: str) -> datetime | None:
+    return await session.scalar(select(User.deactivated_at).where(User.id == user_id))
+
+
+async def test_a_leaver_is_stamped_when_deactivated_and_a_returning_one_is_cleared(
+    client: httpx.AsyncClient, headers: dict[str, str], staff: list[str], session: AsyncSession
+) -> None:
+    before = datetime.now(UTC)
+    assert await _deactivated_at(session, staff[0]) is None
+    assert (await client.delete(f"/scim/v2/Users/{staff[0]}", headers=headers)).status_code == 204
+    stamped = await _deactivated_at(session, staff[0])
+    assert stamped is not None and stamped >= before
+
+    rehired = await client.post("/scim/v2/Users", json=user_body(0), headers=headers)
+
+    assert rehired.status_code == 201, rehired.text
+    assert rehired.json()["id"] == staff[0]
+    assert await _deactivated_at(session, staff[0]) is None
+
+
+@pytest.mark.parametrize("deactivated", [None, timedelta(days=-2)], ids=["never-stamped", "two-days-ago"])
+async def test_users_inactive_since_before_the_window_do_not_count_as_recent_leavers(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    staff: list[str],
+    session: AsyncSession,
+    deactivated: timedelta | None,
+) -> None:
+    # Loaded as the demo region loads its leavers: inactive, written just now, jobs at the clinic ended an hour ago.
+    now = datetime.now(UTC)
+    for n in range(3):
+        session.add(
+            User(
+                id=f"demo-leaver-{n}",
+                hr_id=f"demo-{n}",
+                user_name=f"demo-leaver-{n}@scimby.example",
+                given_name="Demo",
+                family_name=f"Leaver{n}",
+                status="inactive",
+                updated_at=now,
+                deactivated_at=None if deactivated is None else now + deactivated,
+            )
+        )
+        await session.flush()
+        session.add(
+            Employment(
+                user_id=f"demo-leaver-{n}",
+                unit_id=CLINIC,
+                position_code="7006",
+                valid_from=now - timedelta(days=400),
+                valid_to=now - timedelta(hours=1),
+            )
+        )
+    await session.commit()
+
+    assert (await client.delete(f"/scim/v2/Users/{staff[0]}", headers=headers)).status_code == 204
+    stopped = await client.delete(f"/scim/v2/Users/{staff[1]}", headers=headers)
+
+    assert stopped.status_code == 409, stopped.text
+    assert "would deactivate 2 of 22 active users" in stopped.json()["detail"]
+    assert "counting 1 deactivated since" in stopped.json()["detail"]

@@ -45,6 +45,7 @@ async def _names(scim: httpx.AsyncClient, headers: dict[str, str], **params: Any
         ('userName ne "lege1@scimby.example"', ["Aas", "Dahl"]),
         ('name.familyName co "a"', ["Aas", "Dahl"]),
         ('userName sw "lege2"', ["Aas"]),
+        ('displayName eq "KARI DAHL"', ["Dahl"]),
         ('emails ew "other.example"', ["Dahl"]),
         ('emails.value eq "lege1@scimby.example"', ["Berg"]),
         ('emails[type eq "work" and value co "other"]', ["Dahl"]),
@@ -94,6 +95,51 @@ async def test_search_request_and_attribute_projection(scim: httpx.AsyncClient, 
     assert response.status_code == 200, response.text
     [only] = response.json()["Resources"]
     assert set(only) == {"schemas", "id", "userName"}
+
+
+async def _root_search(scim: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> httpx.Response:
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], **params}
+    return await scim.post("/scim/v2/.search", json=body, headers=headers)
+
+
+def _found(page: dict[str, Any]) -> list[str]:
+    """Users by family name, Groups by display name."""
+    return [r["name"]["familyName"] if "name" in r else r["displayName"] for r in page["Resources"]]
+
+
+async def test_a_search_from_the_root_finds_users_then_groups(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    everything = (await _root_search(scim, headers, sortBy="name.familyName")).json()
+    assert everything["totalResults"] == 6
+    assert _found(everything) == ["Aas", "Berg", "Dahl", "scimby", CLINIC, WARD]
+    assert [r["meta"]["resourceType"] for r in everything["Resources"]] == ["User"] * 3 + ["Group"] * 3
+
+    across = (await _root_search(scim, headers, sortBy="name.familyName", startIndex=3, count=2)).json()
+    assert (across["totalResults"], across["startIndex"], _found(across)) == (6, 3, ["Dahl", "scimby"])
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ('displayName sw "kari d" or displayName sw "scimby.s"', ["Dahl", WARD]),
+        ('userName eq "lege2@scimby.example"', ["Aas"]),  # Groups have no userName: none of them match
+        ('meta.lastModified gt "2000-01-01T00:00:00Z" and name.familyName eq "Berg"', ["Berg"]),
+        ('externalId eq "hr-00003" or externalId eq "scimby"', ["Dahl", "scimby"]),
+    ],
+)
+async def test_a_root_filter_matches_each_resource_type_that_has_its_attributes(
+    scim: httpx.AsyncClient, headers: dict[str, str], expression: str, expected: list[str]
+) -> None:
+    response = await _root_search(scim, headers, filter=expression)
+    assert response.status_code == 200, response.text
+    assert _found(response.json()) == expected
+
+
+async def test_a_root_filter_that_fits_no_resource_type_is_invalid(
+    scim: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await _root_search(scim, headers, filter='nickName eq "x"')
+    assert response.status_code == 400, response.text
+    assert response.json()["scimType"] == "invalidFilter"
 
 
 async def _patch(

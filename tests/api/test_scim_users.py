@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,13 +12,20 @@ from litestar import Litestar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.changes import log_change
 from accessctl.changes.models import EngineChange
 from accessctl.directory.models import Employment, User
+from accessctl.engine.types import CompiledPolicy
+from accessctl.pdp import runtime
+from accessctl.policies import compiled_cache
+from accessctl.policies.compile import load_policy
+from accessctl.policies.compiled_cache import COMPILED_POLICIES
 from tests.api.conftest import TokenFactory, bearer, serving
 from tests.api.scim_support import (
     ENTERPRISE,
     ERROR,
     HEALTH,
+    PATCH_OP,
     SCIM_JSON,
     RecordedAudit,
     add_scim_world,
@@ -185,6 +193,11 @@ async def test_every_write_is_audited_and_logged_for_the_engines(
     assert {e.action for e in audit.events} == {"hr.user_changed"}
     assert all(e.resource_id == created["id"] and e.user_id == "test-client" for e in audit.events)
     assert audit.events[1].detail["changes"] == {"active": [True, False]}
+    changes = audit.events[2].detail["changes"]
+    assert set(changes) == {"employments"}  # inactive already: only the jobs end, now
+    before, after = changes["employments"]
+    assert [job["valid_to"] for job in before] == [None]
+    assert after == [{**before[0], "valid_to": after[0]["valid_to"]}] and after[0]["valid_to"] is not None
     logged = await session.scalar(
         select(func.count())
         .select_from(EngineChange)
@@ -204,3 +217,85 @@ async def test_unknown_endpoint_and_writes_to_discovery_answer_scim_errors(
     assert refused.status_code == 405
     assert refused.json()["schemas"] == [ERROR]
     assert (await scim.get("/scim/v2/Users/no-such-user", headers=headers)).status_code == 404
+
+
+async def test_writes_compile_the_role_documents_at_most_once(
+    scim: httpx.AsyncClient, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[object] = []
+
+    def counting_load_policy(path: Path) -> CompiledPolicy:
+        compiled.append(path)
+        return load_policy(path)
+
+    COMPILED_POLICIES.clear()
+    monkeypatch.setattr(compiled_cache, "load_policy", counting_load_policy)
+    for n in range(3):
+        created = await _create(scim, headers, user_body(n))
+        body = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": n != 1}]}
+        assert (await scim.patch(f"/scim/v2/Users/{created['id']}", json=body, headers=headers)).status_code == 200
+
+    assert len(compiled) <= 1
+
+
+async def test_a_write_logs_its_user_once_and_the_engine_loads_it_once(
+    scim: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _count_engine_loads(monkeypatch)
+
+    created = await _create(scim, headers, user_body())  # its roles change too: the recompute logs the user
+
+    logged = await session.scalars(select(EngineChange.seq).where(EngineChange.key == created["id"]))
+    assert len(list(logged)) == 1
+    assert loaded == [created["id"]]
+
+
+async def test_consecutive_changes_to_one_user_load_it_into_the_engine_once(
+    scim: httpx.AsyncClient,
+    headers: dict[str, str],
+    session: AsyncSession,
+    app: Litestar,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    created = await _create(scim, headers, user_body())
+    loaded = _count_engine_loads(monkeypatch)
+    await log_change(session, "user", created["id"])
+    await log_change(session, "user", created["id"])
+    await session.commit()
+
+    await app.state.decision_point.catch_up()
+
+    assert loaded == [created["id"]]
+
+
+async def test_an_engine_that_applied_a_writers_last_change_reads_no_more_for_it(
+    scim: httpx.AsyncClient, headers: dict[str, str], app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _create(scim, headers, user_body())
+    point = app.state.decision_point
+    reads: list[int] = []
+    changes_since = runtime.changes_since
+
+    async def counting_changes_since(session: AsyncSession, after: int) -> Any:
+        reads.append(after)
+        return await changes_since(session, after)
+
+    monkeypatch.setattr(runtime, "changes_since", counting_changes_since)
+
+    assert await point.catch_up(through=point.applied_seq) == point.applied_seq
+    assert reads == []
+    await point.catch_up(through=point.applied_seq + 1)  # not applied yet: the log is read
+    assert reads == [point.applied_seq]
+
+
+def _count_engine_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the users the app's engine loads from now on."""
+    loaded: list[str] = []
+    load_user = runtime.load_user
+
+    async def counting_load_user(session: AsyncSession, user_id: str) -> Any:
+        loaded.append(user_id)
+        return await load_user(session, user_id)
+
+    monkeypatch.setattr(runtime, "load_user", counting_load_user)
+    return loaded

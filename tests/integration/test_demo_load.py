@@ -62,6 +62,16 @@ async def test_loaded_timestamps_read_back_as_aware_utc(
     assert row.valid_from.utcoffset() is not None and row.valid_from.utcoffset().total_seconds() == 0
 
 
+async def test_a_load_on_postgresql_leaves_the_planner_statistics_of_what_it_loaded(
+    connection: AsyncConnection, small_population: Population
+) -> None:
+    if connection.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without ANALYZE")
+    await load_population(connection, small_population)
+    analyzed = text("SELECT reltuples FROM pg_class WHERE relname = 'users'")
+    assert (await connection.execute(analyzed)).scalar_one() == 500
+
+
 async def test_second_load_is_refused_before_writing(connection: AsyncConnection, small_population: Population) -> None:
     await load_population(connection, small_population)
     users = Base.metadata.tables["users"]

@@ -160,3 +160,20 @@ async def test_active_policy_falls_back_to_working_documents_before_any_approval
     policy = await active_policy(session, fallback_dir=policy_dir)
     assert policy.version == load_policy(policy_dir).version
     assert policy.version.startswith("sha256:")
+
+
+async def test_the_active_version_is_decoded_once_and_a_new_approval_is_in_force_at_once(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    first = await publish(session, policy_dir, "alice")
+    await approve(session, first.id, "bob")
+    policy = await active_policy(session, fallback_dir=policy_dir)
+    assert await active_policy(session, fallback_dir=policy_dir) is policy
+    edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
+    second = await publish(session, policy_dir, "alice")
+
+    await approve(session, second.id, "carol")
+
+    now = await active_policy(session, fallback_dir=policy_dir)
+    assert now.version == f"v{second.id}"
+    assert any(p.resource_type == "report.quality" for p in now.roles["legevakt.lege"].permissions)

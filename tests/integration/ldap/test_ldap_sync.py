@@ -133,7 +133,8 @@ async def test_leaver_with_an_end_date_keeps_access_until_it(
     kari = await user_id(session, "HR1001")
     ends = await session.scalar(select(RoleAssignment.valid_to).where(RoleAssignment.user_id == kari))
     assert ends is not None and ends.year == 2031
-    assert (await session.get(User, kari, populate_existing=True)).status == "active"  # type: ignore[union-attr]
+    still = await session.get(User, kari, populate_existing=True)
+    assert still is not None and (still.status, still.deactivated_at) == ("active", None)
 
 
 @pytest.mark.usefixtures("orgs")
@@ -148,6 +149,7 @@ async def test_user_gone_from_the_directory_is_a_leaver_on_a_full_sync_only(
     assert [(c.hr_id, c.kind) for c in full.plan.changes] == [("HR1001", "leaver")]
     kari = await session.get(User, await user_id(session, "HR1001"), populate_existing=True)
     assert kari is not None and kari.status == "inactive"
+    assert kari.deactivated_at is not None and kari.deactivated_at >= full.report.started_at
     open_jobs = await session.scalars(
         select(Employment).where(Employment.user_id == kari.id, Employment.valid_to.is_(None))
     )
