@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from accessctl.changes.models import EngineChange
 from accessctl.db import utcnow
@@ -25,19 +26,51 @@ class ChangeRef:
     key: str
 
 
-# Where a session keeps the highest sequence number it logged (`logged_through`).
+# Where a session keeps the changes its transaction will log, and the highest sequence number it logged.
+_PENDING = "accessctl_pending_changes"
 _LOGGED = "accessctl_logged_through"
+# The PostgreSQL advisory lock a transaction holds from writing its changes to its COMMIT (any constant will do).
+_COMMIT_ORDER_LOCK = 0x61636C6C  # "acll"
 
 
-async def log_change(session: AsyncSession, kind: ChangeKind, key: str) -> int:
-    """Record a change inside the caller's transaction; returns its sequence number."""
-    seq = await session.scalar(insert(EngineChange).values(kind=kind, key=key, at=utcnow()).returning(EngineChange.seq))
-    assert seq is not None
-    session.info[_LOGGED] = max(int(seq), session.info.get(_LOGGED, 0))
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+async def log_change(session: AsyncSession, kind: ChangeKind, key: str) -> None:
+    """Record a change in the caller's transaction; the row is written when that transaction commits.
+
+    Engines read the log in sequence order and remember the highest number they applied. On PostgreSQL two
+    transactions can take numbers in one order and commit in the other, and an engine that saw the later number
+    would never read the earlier one. So the rows are written at COMMIT, under one advisory lock held until the
+    commit ends: numbers are taken in commit order. The lock is the transaction's last, so it waits on nothing.
+    """
+    await session.connection()  # the change belongs to the transaction, begun now if it was not
+    session.info.setdefault(_PENDING, []).append((kind, key, utcnow()))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_changes(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    # Everything else first (Session.commit would flush after this hook): once the lock is held, only the change
+    # rows, the NOTIFY and the COMMIT follow, so a holder never waits for a lock another transaction holds.
+    session.flush()
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COMMIT_ORDER_LOCK})
+    rows = [{"kind": kind, "key": key, "at": at} for kind, key, at in pending]
+    seqs = session.scalars(insert(EngineChange).returning(EngineChange.seq), rows).all()
+    last = max(int(seq) for seq in seqs)
+    session.info[_LOGGED] = max(last, session.info.get(_LOGGED, 0))
+    if postgres:
         # Delivered by PostgreSQL only when this transaction commits.
-        await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(seq)})
-    return int(seq)
+        session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(last)})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending_changes(session: Session, transaction: SessionTransaction) -> None:
+    # Only when the session's whole transaction ends (committed: written already; rolled back: never happened).
+    # A savepoint rolled back keeps its changes: one logged and kept is harmless, an engine reloads the named facts.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def logged_through(session: AsyncSession) -> int | None:

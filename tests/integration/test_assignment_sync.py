@@ -44,6 +44,7 @@ async def test_recompute_user_derives_hr_rows_and_logs_a_user_change(session: As
     seq = await latest_seq(session)
     assert await recompute_user(session, POLICY, "doc") is True
     assert ("doc", "legevakt.lege", "hr") in await _rows(session)
+    await session.commit()  # the change log is written at commit
     assert [(c.kind, c.key) for c in await changes_since(session, seq)] == [("user", "doc")]
     assert await recompute_user(session, POLICY, "doc") is False  # already in sync: nothing logged
 
@@ -67,7 +68,9 @@ async def test_bulk_recompute_logs_one_reload_only_when_something_changed(sessio
     seq = await latest_seq(session)
     first = await recompute_all(session, POLICY)
     assert first.users_changed == 1 and first.rows_added >= 1
+    await session.commit()  # the change log is written at commit
     assert [c.kind for c in await changes_since(session, seq)] == ["reload"]
     seq = await latest_seq(session)
     assert (await recompute_all(session, POLICY)).users_changed == 0
+    await session.commit()
     assert await changes_since(session, seq) == []

@@ -98,6 +98,7 @@ async def test_approval_activates_supersedes_and_tells_engines(session: AsyncSes
     policy = await active_policy(session, fallback_dir=policy_dir)
     assert policy.version == f"v{second.id}"
     assert any(p.resource_type == "report.quality" for p in policy.roles["legevakt.lege"].permissions)
+    await session.commit()  # the change log is written at commit
     assert ("policy", f"v{second.id}") in [(c.kind, c.key) for c in await changes_since(session, 0)]
     assert await session.get(Role, "legevakt.lege") is not None
     assert [e.action for e in audit.events] == [
