@@ -7,7 +7,6 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, put
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +18,7 @@ from accessctl.policies.assignment_sync import recompute_user
 from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
-from accessctl.web.dependencies import DbSession, provide_writing_session
+from accessctl.web.dependencies import DbSession, writing_sessions
 
 
 class AssignmentsFromPolicy:
@@ -65,7 +64,7 @@ class UnitTreeOut(msgspec.Struct):
 class OrgUnitController(Controller):
     path = "/v1/org"
     guards = [requires("hr:write")]
-    dependencies = {"db_session": Provide(provide_writing_session)}
+    dependencies = writing_sessions()
     tags = ["hr"]
 
     @put("/units")

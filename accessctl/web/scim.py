@@ -8,7 +8,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, Router, delete, get, patch, post, put
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +23,7 @@ from accessctl.hr_sync.store import load_user, read_user
 from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
-from accessctl.web.dependencies import DbSession, provide_writing_session
+from accessctl.web.dependencies import DbSession, writing_sessions
 from accessctl.web.org_units import AssignmentsFromPolicy
 from accessctl.web.scim_discovery import DISCOVERY_HANDLERS, GroupController
 from accessctl.web.scim_http import (
@@ -243,7 +242,7 @@ scim_router = Router(
     path=BASE,
     route_handlers=[UserController, search_everything, GroupController, *DISCOVERY_HANDLERS],
     guards=[requires("hr:write")],
-    dependencies={"db_session": Provide(provide_writing_session)},
+    dependencies=writing_sessions(),
     exception_handlers=SCIM_EXCEPTION_HANDLERS,
     tags=["hr (SCIM 2.0)"],
 )
