@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -23,6 +25,7 @@ CANONICAL_VERSION = 1
 GENESIS_HASH = "0" * 64
 
 
+@lru_cache(maxsize=256)  # the events of one request share a moment, and those of one batch their recorded_at
 def iso_utc(moment: datetime) -> str:
     """A timestamp in the one spelling the chain hashes."""
     if moment.tzinfo is UTC and moment.year >= 1000:
@@ -71,7 +74,7 @@ def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     """The detail as it will read back from the database (string keys, lists for tuples), so hashes agree."""
     if detail is None:
         return None
-    if all(isinstance(k, str) and (v is None or isinstance(v, str | bool)) for k, v in detail.items()):
+    if all(type(k) is str and (v is None or type(v) is str or type(v) is bool) for k, v in detail.items()):
         return dict(detail)  # a flat record of text reads back as it is
     normalised = json.loads(reference_canonical_json(detail))
     assert isinstance(normalised, dict)
@@ -100,36 +103,59 @@ PLAIN_FIELDS = (
 )
 
 
-def canonical_record(
-    event: AuditEvent, *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime
-) -> dict[str, Any]:
-    """Every field the hash covers, as JSON values."""
+def _canonical(event: AuditEvent, chain_id: str, seq: int, prev_hash: str, recorded_at: str) -> dict[str, Any]:
     record = {name: getattr(event, name) for name in PLAIN_FIELDS}
+    event_id = str(event.id)
+    decision_id = event.decision_id
     record.update(
         {
             "v": CANONICAL_VERSION,
-            "id": str(event.id),
-            "chain_id": str(chain_id),
+            "id": event_id,
+            "chain_id": chain_id,
             "seq": seq,
             "prev_hash": prev_hash,
-            "recorded_at": iso_utc(recorded_at),
+            "recorded_at": recorded_at,
             "occurred_at": iso_utc(event.occurred_at),
             "roles": list(event.roles),
-            "decision_id": None if event.decision_id is None else str(event.decision_id),
+            "decision_id": None if decision_id is None else event_id if decision_id == event.id else str(decision_id),
             "detail": normalise_detail(event.detail),
         }
     )
     return record
 
 
-def record_hash(event: AuditEvent, *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime) -> str:
-    record = canonical_record(event, chain_id=chain_id, seq=seq, prev_hash=prev_hash, recorded_at=recorded_at)
+def canonical_record(
+    event: AuditEvent, *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime
+) -> dict[str, Any]:
+    """Every field the hash covers, as JSON values."""
+    return _canonical(event, str(chain_id), seq, prev_hash, iso_utc(recorded_at))
+
+
+def _digest(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(record)).hexdigest()
+
+
+def record_hash(event: AuditEvent, *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime) -> str:
+    return _digest(canonical_record(event, chain_id=chain_id, seq=seq, prev_hash=prev_hash, recorded_at=recorded_at))
 
 
 def link(event: AuditEvent, *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime) -> ChainedEvent:
     """The event placed at `seq` of the chain, after the record whose hash is `prev_hash`."""
-    digest = record_hash(event, chain_id=chain_id, seq=seq, prev_hash=prev_hash, recorded_at=recorded_at)
-    return ChainedEvent(
-        event=event, chain_id=chain_id, seq=seq, prev_hash=prev_hash, hash=digest, recorded_at=recorded_at
-    )
+    return link_all((event,), chain_id=chain_id, seq=seq, prev_hash=prev_hash, recorded_at=recorded_at)[0]
+
+
+def link_all(
+    events: Iterable[AuditEvent], *, chain_id: uuid.UUID, seq: int, prev_hash: str, recorded_at: datetime
+) -> list[ChainedEvent]:
+    """The events placed one after another from `seq` on, the first after the record whose hash is `prev_hash`.
+
+    Each keeps the canonical record its hash was taken over, so the store builds its row without spelling it again.
+    """
+    chain, recorded = str(chain_id), iso_utc(recorded_at)
+    linked = []
+    for event in events:
+        record = _canonical(event, chain, seq, prev_hash, recorded)
+        digest = _digest(record)
+        linked.append(ChainedEvent(event, chain_id, seq, prev_hash, digest, recorded_at, canonical=record))
+        seq, prev_hash = seq + 1, digest
+    return linked

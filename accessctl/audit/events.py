@@ -66,3 +66,5 @@ class ChainedEvent:
     prev_hash: str
     hash: str
     recorded_at: datetime
+    # The canonical record `hash` was taken over, where this process just linked the event (see chain.link_all).
+    canonical: dict[str, Any] | None = field(default=None, compare=False, repr=False)

@@ -20,20 +20,23 @@ OUTBOX: Table = AuditOutboxRow.__table__  # type: ignore[assignment]  # likewise
 
 
 def event_row(chained: ChainedEvent) -> dict[str, Any]:
+    """The row to insert: the canonical record's values, with ids and times in their column types."""
     event = chained.event
-    row = {name: getattr(event, name) for name in PLAIN_FIELDS}
+    if chained.canonical is not None:
+        row = dict(chained.canonical)
+        del row["v"]
+    else:
+        row = {name: getattr(event, name) for name in PLAIN_FIELDS}
+        row.update({"seq": chained.seq, "prev_hash": chained.prev_hash, "roles": list(event.roles)})
+        row["detail"] = normalise_detail(event.detail)
     row.update(
         {
             "id": event.id,
             "occurred_at": event.occurred_at,
             "chain_id": chained.chain_id,
-            "seq": chained.seq,
-            "prev_hash": chained.prev_hash,
             "hash": chained.hash,
             "recorded_at": chained.recorded_at,
-            "roles": list(event.roles),
             "decision_id": event.decision_id,
-            "detail": normalise_detail(event.detail),
         }
     )
     return row

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from accessctl.audit import store
-from accessctl.audit.chain import GENESIS_HASH, link
-from accessctl.audit.events import AuditEvent, ChainedEvent
+from accessctl.audit.chain import GENESIS_HASH, link_all
+from accessctl.audit.events import AuditEvent
 from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
 from accessctl.db import Transactions, utcnow, writer_turn
@@ -188,16 +188,16 @@ class AuditWriter:
         async with writer_turn(self.engine), self.engine.begin() as conn:
             staged = [event.id for pending in batch if pending.staged for event in pending.events]
             taken = await store.take_staged(conn, staged)
-            linked: list[ChainedEvent] = []
-            seq, prev = state.seq, state.hash
-            for pending in batch:
-                for event in pending.events:
-                    if pending.staged and event.id not in taken:
-                        continue  # another writer chained it
-                    seq += 1
-                    chained = link(event, chain_id=self.chain_id, seq=seq, prev_hash=prev, recorded_at=recorded_at)
-                    linked.append(chained)
-                    prev = chained.hash
+            events = [
+                event
+                for pending in batch
+                for event in pending.events
+                if not pending.staged or event.id in taken  # else another writer chained it
+            ]
+            linked = link_all(
+                events, chain_id=self.chain_id, seq=state.seq + 1, prev_hash=state.hash, recorded_at=recorded_at
+            )
+            seq, prev = (linked[-1].seq, linked[-1].hash) if linked else (state.seq, state.hash)
             checkpoint = self._checkpoint_for(seq, prev, recorded_at, sign_tail=sign_tail)
             await store.append(conn, linked, checkpoint)
         # Only now, with the COMMIT done, does the chain move on.

@@ -42,7 +42,7 @@ def decision_event(
         resource_id=request.resource_id,
         data_action=request.action,
         outcome="permit" if decision.allowed else "deny",
-        reason=decision.reason,
+        reason=str(decision.reason),  # the engine's reasons are StrEnums; the record holds their plain text
         purpose_of_use=request.purpose_of_use,
         break_glass_grant_id=decision.grant_id,
         # The patient's access log shows this code (never the free text) for accesses a grant opened.

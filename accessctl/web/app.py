@@ -34,6 +34,7 @@ from accessctl.web.context import CareRelationController, PatientBlockController
 from accessctl.web.dependencies import provide_db_session
 from accessctl.web.directory import DirectoryController
 from accessctl.web.errors import EXCEPTION_HANDLERS
+from accessctl.web.evaluation_endpoint import AccessctlApp
 from accessctl.web.health import live, ready
 from accessctl.web.metrics import RequestMetrics, metrics
 from accessctl.web.org_units import OrgUnitController
@@ -102,7 +103,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
         ),
         "break_glass_lock": asyncio.Lock(),
     }
-    return Litestar(
+    return AccessctlApp(
         route_handlers=[
             live,
             ready,

@@ -20,13 +20,25 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
     """Turns `Authorization: Bearer <jwt>` into a Principal on `request.user`."""
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("a bearer token is required", field="authorization")
+        token = bearer_token(connection.headers.get("authorization", ""))
         verifier: TokenVerifier = connection.app.state.verifier
-        principal = await verifier.verify(token.strip())
+        principal = await verifier.verify(token)
         return AuthenticationResult(user=principal, auth=token)
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <jwt>` header's value."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer token is required", field="authorization")
+    return token.strip()
+
+
+def require_scope(principal: object, scopes: tuple[str, ...]) -> None:
+    """Refuse a caller whose token carries none of `scopes`."""
+    if not isinstance(principal, Principal) or not any(principal.has(scope) for scope in scopes):
+        wanted = scopes[0] if len(scopes) == 1 else f"one of {', '.join(scopes)}"
+        raise Forbidden(f"this call needs the {wanted} scope", field="scope")
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:
@@ -46,10 +58,7 @@ def requires(*scopes: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], Base
 
     # Async, though it never awaits: Litestar runs a sync guard in a worker thread, a hop on every request.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = connection.user
-        if not isinstance(principal, Principal) or not any(principal.has(scope) for scope in scopes):
-            wanted = scopes[0] if len(scopes) == 1 else f"one of {', '.join(scopes)}"
-            raise Forbidden(f"this call needs the {wanted} scope", field="scope")
+        require_scope(connection.user, scopes)
 
     guard.__name__ = "requires_" + "_or_".join(s.replace(":", "_").replace("-", "_") for s in scopes)
     return guard

@@ -24,6 +24,7 @@ from accessctl.web.authzen_schemas import (
 )
 
 MAX_BATCH = 1000
+EVALUATE_SCOPE = "authz:evaluate"
 
 
 Semantic = str
@@ -60,22 +61,36 @@ async def decide_and_record(
     return answers
 
 
+async def evaluate_one(state: State, data: EvaluationRequest) -> EvaluationResponse:
+    return (await decide_and_record(state, [data]))[0]
+
+
+async def evaluate_many(state: State, data: EvaluationsRequest) -> EvaluationsResponse:
+    if len(data.evaluations) > MAX_BATCH:
+        raise InvalidInput(f"at most {MAX_BATCH} evaluations in one request", field="evaluations")
+    items = data.evaluations or [EvaluationItem()]
+    requests = [merged(data, item, index) for index, item in enumerate(items)]
+    answers = await decide_and_record(state, requests, data.options.evaluations_semantic)
+    return EvaluationsResponse(evaluations=answers)
+
+
 class AuthZenController(Controller):
+    """Declares the two routes, their scope and shapes (and so their OpenAPI entries).
+
+    The app serves a POST to exactly these paths through `web.evaluation_endpoint` before routing, which calls
+    the same functions; these handlers answer what reaches Litestar's router (a trailing slash, for one).
+    """
+
     path = "/access/v1"
-    guards = [requires("authz:evaluate")]
+    guards = [requires(EVALUATE_SCOPE)]
     tags = ["authzen"]
 
     @post("/evaluation", status_code=200)
     async def evaluation(self, state: State, data: JSONBody[EvaluationRequest]) -> EvaluationResponse:
         """May this subject do this action on this resource, now?"""
-        return (await decide_and_record(state, [data]))[0]
+        return await evaluate_one(state, data)
 
     @post("/evaluations", status_code=200)
     async def evaluations(self, state: State, data: JSONBody[EvaluationsRequest]) -> EvaluationsResponse:
         """Many evaluations with top-level defaults; `options.evaluations_semantic` may stop early."""
-        if len(data.evaluations) > MAX_BATCH:
-            raise InvalidInput(f"at most {MAX_BATCH} evaluations in one request", field="evaluations")
-        items = data.evaluations or [EvaluationItem()]
-        requests = [merged(data, item, index) for index, item in enumerate(items)]
-        answers = await decide_and_record(state, requests, data.options.evaluations_semantic)
-        return EvaluationsResponse(evaluations=answers)
+        return await evaluate_many(state, data)

@@ -16,41 +16,43 @@ from accessctl.web.authzen_schemas import (
 )
 
 _Part = TypeVar("_Part")
+_ABSENT: list[str] = []  # "categories" not given (compared by identity)
 
 
-def _text(properties: dict[str, Any], name: str, field: str) -> str | None:
+def _text(properties: dict[str, Any], name: str, part: str, prefix: str) -> str | None:
     value = properties.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"{field} must be a non-empty string", field=field)
-    return value
+    if value is None or (type(value) is str and value):
+        return value
+    field = f"{prefix}{part}.properties.{name}"  # spelled only when it is wrong: this runs for every decision
+    raise InvalidInput(f"{field} must be a non-empty string", field=field)
 
 
 def access_request(evaluation: EvaluationRequest, prefix: str = "") -> AccessRequest:
     """The engine's request; properties that decide are type-checked and named when wrong."""
     subject, resource = evaluation.subject.properties, evaluation.resource.properties
-    patient = _text(resource, "patient", f"{prefix}resource.properties.patient")
+    patient = _text(resource, "patient", "resource", prefix)
     if patient is not None and not is_valid_national_id(patient):
         raise InvalidInput(
             "patient must be an 11-digit national identity number with valid check digits",
             field=f"{prefix}resource.properties.patient",
         )
-    categories = resource.get("categories", [])
-    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+    categories = resource.get("categories", _ABSENT)
+    if categories is not _ABSENT and (
+        not isinstance(categories, list) or not all(isinstance(c, str) for c in categories)
+    ):
         raise InvalidInput("categories must be a list of strings", field=f"{prefix}resource.properties.categories")
     return AccessRequest(
         user_id=evaluation.subject.id,
-        unit_id=_text(subject, "unit", f"{prefix}subject.properties.unit"),
+        unit_id=_text(subject, "unit", "subject", prefix),
         action=evaluation.action.name,
         resource_type=evaluation.resource.type,
         resource_id=evaluation.resource.id,
         patient=patient,
-        resource_unit=_text(resource, "unit", f"{prefix}resource.properties.unit"),
-        service=_text(resource, "service", f"{prefix}resource.properties.service"),
-        confidentiality=_text(resource, "confidentiality", f"{prefix}resource.properties.confidentiality"),
-        categories=frozenset(categories),
-        purpose_of_use=_text(subject, "purpose_of_use", f"{prefix}subject.properties.purpose_of_use"),
+        resource_unit=_text(resource, "unit", "resource", prefix),
+        service=_text(resource, "service", "resource", prefix),
+        confidentiality=_text(resource, "confidentiality", "resource", prefix),
+        categories=frozenset(categories) if categories else frozenset(),
+        purpose_of_use=_text(subject, "purpose_of_use", "subject", prefix),
     )
 
 

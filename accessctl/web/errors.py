@@ -52,12 +52,17 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-def domain_error(_: Request[Any, Any, Any], exc: errors.AccessctlError) -> Response[Any]:
+def domain_error_answer(exc: errors.AccessctlError) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """Status, body and extra headers of the answer to a domain error, from the one table."""
     status = next((s for cls, s in ERROR_STATUS.items() if isinstance(exc, cls)), 500)
     if status >= 500:
         log.error("domain error answered %s: %s", status, exc.code)
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
-    return _json(status, error_body(exc.code, exc.message, exc.field), headers)
+    return status, error_body(exc.code, exc.message, exc.field), headers
+
+
+def domain_error(_: Request[Any, Any, Any], exc: errors.AccessctlError) -> Response[Any]:
+    return _json(*domain_error_answer(exc))
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
