@@ -122,19 +122,10 @@ class _EventInsert:
 
 @lru_cache(maxsize=4)
 def _event_insert(dialect: Dialect) -> _EventInsert:
-    columns = tuple(column.name for column in EVENTS.columns)
-    if dialect.paramstyle == "qmark":
-        marks = ["?"] * len(columns)
-    elif dialect.paramstyle == "numeric_dollar":
-        marks = [f"${n}" for n in range(1, len(columns) + 1)]
-    else:
-        raise NotImplementedError(f"no audit insert for the {dialect.paramstyle} parameter style")
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(EVENTS.name)} ({', '.join(quote(name) for name in columns)}) VALUES ({', '.join(marks)})"
-    )
-    converters = tuple(column.type.dialect_impl(dialect).bind_processor(dialect) for column in EVENTS.columns)
-    return _EventInsert(sql, columns, converters)
+    compiled = insert(EVENTS).compile(dialect=dialect)  # every column, in the dialect's positional style
+    columns = tuple(compiled.positiontup or ())
+    converters = tuple(EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns)
+    return _EventInsert(str(compiled), columns, converters)
 
 
 async def append(conn: AsyncConnection, batch: Sequence[ChainedEvent], checkpoint: Checkpoint | None) -> None:
