@@ -3,11 +3,14 @@
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.retention import PurgeResult, purge_before, retention_cutoff
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
+from accessctl.audit.sink import AuditOutbox, AuditSink, StagedAuditSink
 from accessctl.audit.verify import Problem, Report, verify_log
 from accessctl.audit.writer import AuditWriter
 
 __all__ = [
     "AuditEvent",
+    "AuditOutbox",
+    "AuditSink",
     "AuditWriter",
     "ChainedEvent",
     "Checkpoint",
@@ -15,6 +18,7 @@ __all__ = [
     "Problem",
     "PurgeResult",
     "Report",
+    "StagedAuditSink",
     "purge_before",
     "retention_cutoff",
     "verify_log",

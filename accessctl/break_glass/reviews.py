@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import AuditEvent, actions
 from accessctl.audit.models import AuditEventRow
+from accessctl.audit.sink import AuditSink
 from accessctl.break_glass.models import REVIEW_OUTCOMES, REVIEW_STATUSES, BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.scope import ReviewerScope
 from accessctl.errors import Conflict, Forbidden, InvalidInput, NotFound
-from accessctl.policies.audit_hook import AuditSink
 
 # Where a page ended: (granted_at, grant id); the queue runs oldest first, so what is most overdue comes first.
 QueuePosition = tuple[datetime, str]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import AuditEvent, actions
+from accessctl.audit.sink import AuditSink
 from accessctl.break_glass.eligibility import BreakGlassRefused, Eligibility, eligibility
 from accessctl.break_glass.models import BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.outbox import GRANT_MADE, enqueue, grant_summary
@@ -20,7 +21,6 @@ from accessctl.db import serialise
 from accessctl.engine import Engine
 from accessctl.errors import InvalidInput, NotFound
 from accessctl.identifiers import is_valid_national_id
-from accessctl.policies.audit_hook import AuditSink
 
 
 @dataclass(frozen=True, slots=True)

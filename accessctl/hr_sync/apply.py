@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit.sink import AuditOutbox, AuditSink
 from accessctl.db import utcnow
 from accessctl.directory.models import User
 from accessctl.errors import AccessctlError
@@ -22,7 +23,6 @@ from accessctl.hr_sync.query import visible
 from accessctl.hr_sync.records import UserRecord
 from accessctl.hr_sync.runs import RecordError
 from accessctl.hr_sync.service import HrUserService
-from accessctl.policies.audit_hook import AuditOutbox, AuditSink
 
 # SCIM attribute names in the writer's errors, as the record's own field names.
 _FIELD_NAMES = {"externalId": "hr_id", "userName": "user_name", "If-Match": "version"}

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
 from accessctl.audit.events import AuditEvent
+from accessctl.audit.sink import AuditSink
 from accessctl.db import utcnow
 from accessctl.directory.models import Employment, Organisation, Unit, UnitService, User
 from accessctl.errors import InvalidInput, NotFound
@@ -30,7 +31,6 @@ from accessctl.hr_sync.mapping import (
 from accessctl.hr_sync.org_tree import UnitRecord, employed_in, put_unit, remove_unit
 from accessctl.hr_sync.patch import GROUP_PATCH, apply_patch
 from accessctl.hr_sync.records import UnitGroup
-from accessctl.policies.audit_hook import AuditSink
 
 GroupOperation = Literal["create", "replace", "patch", "delete"]
 # What a Group write can change, named in its audit event.

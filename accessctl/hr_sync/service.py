@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
 from accessctl.audit.events import AuditEvent
+from accessctl.audit.sink import AuditSink
 from accessctl.changes import log_change
 from accessctl.db import utcnow
 from accessctl.directory.models import Employment, Unit, User
@@ -22,7 +23,6 @@ from accessctl.hr_sync.patch import apply_patch
 from accessctl.hr_sync.query import visible
 from accessctl.hr_sync.records import EnterpriseRecord, StoredUser, UserRecord
 from accessctl.hr_sync.store import load_user, read_user
-from accessctl.policies.audit_hook import AuditSink
 
 Operation = Literal["create", "replace", "patch", "delete"]
 

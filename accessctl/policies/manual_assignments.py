@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
+from accessctl.audit.sink import AuditSink
 from accessctl.changes import log_change
 from accessctl.db import utcnow
 from accessctl.directory.models import Unit, User
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import Conflict, InvalidInput, NotFound, SelfApproval
 from accessctl.policies.assignment_sync import sync_roles
-from accessctl.policies.audit_hook import AuditSink, record_policy_change
+from accessctl.policies.audit_hook import record_policy_change
 from accessctl.policies.models import Role, RoleAssignment
 
 

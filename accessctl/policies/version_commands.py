@@ -12,10 +12,10 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit.sink import AuditOutbox
 from accessctl.db import Database, utcnow
 from accessctl.errors import AccessctlError, AccessTestsFailed, InvalidPolicy
 from accessctl.policies import versions as service
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.policies.casbin_export import write_export
 from accessctl.policies.diff import diff_text
 from accessctl.policies.impact import ACTIVE, named_policy, policy_impact

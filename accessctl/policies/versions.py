@@ -15,12 +15,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
+from accessctl.audit.sink import AuditSink
 from accessctl.changes import log_change
 from accessctl.db import utcnow
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import AccessTestsFailed, Conflict, InvalidInput, NotFound, PolicyUnchanged, SelfApproval
 from accessctl.policies.assignment_sync import SyncResult, recompute_all, sync_roles
-from accessctl.policies.audit_hook import AuditSink, record_policy_change
+from accessctl.policies.audit_hook import record_policy_change
 from accessctl.policies.compiled_cache import COMPILED_POLICIES
 from accessctl.policies.models import PolicyVersion
 from accessctl.policies.policy_files import (

@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from accessctl.audit.sink import AuditOutbox
 from accessctl.auth import Principal
 from accessctl.break_glass import (
     GROUPS,
@@ -27,7 +28,6 @@ from accessctl.break_glass.reviews import QueuePosition
 from accessctl.db import begin_writing, utcnow
 from accessctl.errors import Forbidden, InvalidInput
 from accessctl.pdp import DecisionPoint
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.audit_views import parse_moment
 from accessctl.web.auth import caller, principal_of, requires
 from accessctl.web.break_glass_schemas import GrantIn, GrantOut, GroupStatsOut, ReviewIn, ReviewOut, StatsOut

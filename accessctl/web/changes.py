@@ -6,9 +6,9 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import AuditWriter
+from accessctl.audit.sink import AuditOutbox
 from accessctl.changes import logged_through
 from accessctl.pdp import DecisionPoint
-from accessctl.policies.audit_hook import AuditOutbox
 
 
 async def committed(session: AsyncSession, state: State, outbox: AuditOutbox | None = None) -> None:

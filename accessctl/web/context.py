@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import AuditEvent
 from accessctl.audit.actions import CONTEXT_CHANGED
+from accessctl.audit.sink import AuditOutbox
 from accessctl.changes import ChangeKind
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.context.service import ItemProblem, PatientContext
 from accessctl.context.specs import CareRelationSpec, PatientBlockSpec
 from accessctl.db import utcnow
 from accessctl.errors import InvalidInput
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession, writing_sessions

@@ -10,12 +10,12 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit.sink import AuditOutbox
 from accessctl.db import utcnow
 from accessctl.engine.types import CompiledPolicy
 from accessctl.hr_sync.org_tree import UnitRecord, employed_in, put_unit_tree, tree_changed_event
 from accessctl.pdp.policy_source import active_policy
 from accessctl.policies.assignment_sync import recompute_user
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession, writing_sessions

@@ -11,9 +11,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from accessctl.audit.sink import AuditOutbox
 from accessctl.errors import AccessTestsFailed
 from accessctl.policies import versions as service
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.policies.impact import ACTIVE, WORKING, policy_impact
 from accessctl.policies.models import PolicyVersion
 from accessctl.web.auth import caller, requires

@@ -10,10 +10,10 @@ from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from accessctl.audit.sink import AuditOutbox
 from accessctl.errors import InvalidInput
 from accessctl.pdp.policy_source import active_policy
 from accessctl.policies import manual_assignments as service
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.policies.models import RoleAssignment
 from accessctl.web.auth import caller
 from accessctl.web.changes import committed

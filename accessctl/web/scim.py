@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit.sink import AuditOutbox
 from accessctl.db import utcnow
 from accessctl.hr_sync import Filter, HrUserService, StoredUser, parse_filter, project, search_users, user_from_scim
 from accessctl.hr_sync.errors import InvalidFilter, InvalidSyntax, InvalidValue
@@ -20,7 +21,6 @@ from accessctl.hr_sync.mapping import field, group_to_scim, user_to_scim, weak_e
 from accessctl.hr_sync.records import UnitGroup
 from accessctl.hr_sync.schemas import SEARCH_REQUEST
 from accessctl.hr_sync.store import load_user, read_user
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller, requires
 from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession, writing_sessions

@@ -10,6 +10,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit.sink import AuditOutbox
 from accessctl.db import utcnow
 from accessctl.hr_sync import parse_filter
 from accessctl.hr_sync.discovery import (
@@ -25,7 +26,6 @@ from accessctl.hr_sync.mapping import field, group_to_scim, weak_etag
 from accessctl.hr_sync.projection import project
 from accessctl.hr_sync.records import UnitGroup
 from accessctl.hr_sync.schemas import SEARCH_REQUEST
-from accessctl.policies.audit_hook import AuditOutbox
 from accessctl.web.auth import caller
 from accessctl.web.changes import committed
 from accessctl.web.dependencies import DbSession

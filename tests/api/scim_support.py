@@ -1,17 +1,20 @@
-"""Shared pieces for the SCIM tests: headers, a world with units, and a valid user body."""
+"""Shared pieces for the SCIM tests: headers, a world with units, a valid user body, and a client with audit kept."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.migrate import PROJECT_ROOT
 from accessctl.policies.assignment_sync import sync_roles
 from accessctl.policies.compile import load_policy
+from tests.api.conftest import TokenFactory, bearer, serving
 from tests.factories import add_organisation, add_unit, org_number
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -26,6 +29,11 @@ CLINIC = "scimby.legevakt"
 WARD = "scimby.sykehjem"
 SCIMBY_SEED = 11
 SCIMBY_NUMBER = org_number(SCIMBY_SEED)
+
+
+def scim_headers(token: TokenFactory, *scopes: str) -> dict[str, str]:
+    """A bearer token with `scopes`, sending SCIM JSON."""
+    return {**bearer(token(*scopes)), "Content-Type": SCIM_JSON}
 
 
 async def add_scim_world(session: AsyncSession) -> None:
@@ -104,6 +112,14 @@ class RecordedAudit:
 
     async def record_many(self, events: Sequence[Any]) -> None:
         self.events.extend(events)
+
+
+@asynccontextmanager
+async def serving_with_recorded_audit(app: Litestar, audit: RecordedAudit) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` whose audit events are kept in `audit` instead of the audit store."""
+    async with serving(app) as client:
+        app.state.audit_writer = audit
+        yield client
 
 
 PATIENT = "01817006872"  # synthetic: month 01 + 80

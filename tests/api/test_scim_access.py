@@ -7,17 +7,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import TokenFactory, bearer
+from tests.api.conftest import TokenFactory
 from tests.api.scim_support import (
     CLINIC,
     HEALTH,
-    SCIM_JSON,
     WARD,
     add_scim_world,
     days,
     decide,
     employment,
     relate,
+    scim_headers,
     user_body,
 )
 
@@ -31,7 +31,7 @@ async def world(session: Any) -> None:
 
 @pytest.fixture
 def headers(token: TokenFactory) -> dict[str, str]:
-    return {**bearer(token("hr:write", "authz:evaluate", "context:write")), "Content-Type": SCIM_JSON}
+    return scim_headers(token, "hr:write", "authz:evaluate", "context:write")
 
 
 async def _joiner(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> str:

@@ -14,18 +14,19 @@ from accessctl.directory.models import User
 from accessctl.hr_sync import HrUserService
 from accessctl.hr_sync.hooks import no_recompute
 from accessctl.hr_sync.records import UserRecord
-from tests.api.conftest import TokenFactory, bearer, serving
+from tests.api.conftest import TokenFactory
 from tests.api.scim_support import (
     ENTERPRISE,
     HEALTH,
     PATCH_OP,
-    SCIM_JSON,
     USER_URN,
     WARD,
     RecordedAudit,
     add_scim_world,
     days,
     employment,
+    scim_headers,
+    serving_with_recorded_audit,
     user_body,
 )
 
@@ -42,14 +43,13 @@ HR_DATA = {
 @pytest.fixture
 async def scim(app: Litestar, session: Any) -> AsyncIterator[httpx.AsyncClient]:
     await add_scim_world(session)
-    async with serving(app) as client:
-        app.state.audit_writer = RecordedAudit()
+    async with serving_with_recorded_audit(app, RecordedAudit()) as client:
         yield client
 
 
 @pytest.fixture
 def headers(token: TokenFactory) -> dict[str, str]:
-    return {**bearer(token("hr:write")), "Content-Type": SCIM_JSON}
+    return scim_headers(token, "hr:write")
 
 
 async def _create(scim: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:

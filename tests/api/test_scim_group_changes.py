@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
 from accessctl.changes.models import EngineChange
-from tests.api.conftest import TokenFactory, bearer, serving
+from tests.api.conftest import TokenFactory, bearer
 from tests.api.scim_support import (
     CLINIC,
     HEALTH,
@@ -32,6 +32,8 @@ from tests.api.scim_support import (
     decide,
     employment,
     group_body,
+    scim_headers,
+    serving_with_recorded_audit,
     user_body,
 )
 
@@ -45,7 +47,7 @@ async def world(session: Any) -> None:
 
 @pytest.fixture
 def headers(token: TokenFactory) -> dict[str, str]:
-    return {**bearer(token("hr:write", "authz:evaluate", "context:write")), "Content-Type": SCIM_JSON}
+    return scim_headers(token, "hr:write", "authz:evaluate", "context:write")
 
 
 def _add_services(*services: str) -> dict[str, Any]:
@@ -84,8 +86,7 @@ async def test_a_unit_created_over_scim_is_an_acting_unit_once_it_provides_the_s
 async def audited(app: Litestar, world: None) -> AsyncIterator[tuple[httpx.AsyncClient, RecordedAudit]]:
     """A client whose audit events are kept in a list instead of the audit store."""
     audit = RecordedAudit()
-    async with serving(app) as client:
-        app.state.audit_writer = audit
+    async with serving_with_recorded_audit(app, audit) as client:
         yield client, audit
 
 

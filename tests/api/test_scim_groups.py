@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.directory.models import Unit, UnitService
-from tests.api.conftest import TokenFactory, bearer, serving
+from tests.api.conftest import TokenFactory
 from tests.api.scim_support import (
     CLINIC,
     ERROR,
     GROUP_URN,
     HEALTH,
     PATCH_OP,
-    SCIM_JSON,
     SCIMBY_NUMBER,
     UNIT,
     WARD,
@@ -29,6 +28,8 @@ from tests.api.scim_support import (
     days,
     employment,
     group_body,
+    scim_headers,
+    serving_with_recorded_audit,
     user_body,
 )
 from tests.factories import T0, add_organisation, add_unit, org_number
@@ -45,14 +46,13 @@ async def audit(app: Litestar) -> RecordedAudit:
 @pytest.fixture
 async def scim(app: Litestar, session: Any, audit: RecordedAudit) -> AsyncIterator[httpx.AsyncClient]:
     await add_scim_world(session)
-    async with serving(app) as client:
-        app.state.audit_writer = audit
+    async with serving_with_recorded_audit(app, audit) as client:
         yield client
 
 
 @pytest.fixture
 def headers(token: TokenFactory) -> dict[str, str]:
-    return {**bearer(token("hr:write")), "Content-Type": SCIM_JSON}
+    return scim_headers(token, "hr:write")
 
 
 async def _create(scim: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.directory.models import Employment, User
 from accessctl.settings import Settings
-from tests.api.conftest import TokenFactory, bearer
-from tests.api.scim_support import CLINIC, HEALTH, SCIM_JSON, add_scim_world, decide, employment, relate, user_body
+from tests.api.conftest import TokenFactory
+from tests.api.scim_support import (
+    CLINIC,
+    HEALTH,
+    add_scim_world,
+    decide,
+    employment,
+    relate,
+    scim_headers,
+    user_body,
+)
 from tests.factories import add_organisation, add_unit
 
 SMALL_OFFICE = "smallby.legekontor"
@@ -42,7 +51,7 @@ def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
 
 @pytest.fixture
 def headers(token: TokenFactory) -> dict[str, str]:
-    return {**bearer(token("hr:write", "authz:evaluate", "context:write")), "Content-Type": SCIM_JSON}
+    return scim_headers(token, "hr:write", "authz:evaluate", "context:write")
 
 
 @pytest.fixture

@@ -9,13 +9,22 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from tests.api.conftest import TokenFactory, bearer, serving
-from tests.api.scim_support import CLINIC, HEALTH, PATCH_OP, SCIM_JSON, WARD, add_scim_world, employment, user_body
+from tests.api.conftest import TokenFactory, serving
+from tests.api.scim_support import (
+    CLINIC,
+    HEALTH,
+    PATCH_OP,
+    WARD,
+    add_scim_world,
+    employment,
+    scim_headers,
+    user_body,
+)
 
 
 @pytest.fixture
 def headers(token: TokenFactory) -> dict[str, str]:
-    return {**bearer(token("hr:write")), "Content-Type": SCIM_JSON}
+    return scim_headers(token, "hr:write")
 
 
 @pytest.fixture

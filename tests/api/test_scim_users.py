@@ -20,7 +20,7 @@ from accessctl.pdp import runtime
 from accessctl.policies import compiled_cache
 from accessctl.policies.compile import load_policy
 from accessctl.policies.compiled_cache import COMPILED_POLICIES
-from tests.api.conftest import TokenFactory, bearer, serving
+from tests.api.conftest import TokenFactory, bearer
 from tests.api.scim_support import (
     ENTERPRISE,
     ERROR,
@@ -30,6 +30,8 @@ from tests.api.scim_support import (
     RecordedAudit,
     add_scim_world,
     employment,
+    scim_headers,
+    serving_with_recorded_audit,
     user_body,
 )
 
@@ -46,14 +48,13 @@ async def audit(app: Litestar) -> RecordedAudit:
 
 @pytest.fixture
 async def scim(app: Litestar, world: None, audit: RecordedAudit) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(app) as client:
-        app.state.audit_writer = audit
+    async with serving_with_recorded_audit(app, audit) as client:
         yield client
 
 
 @pytest.fixture
 def headers(token: TokenFactory) -> dict[str, str]:
-    return {**bearer(token("hr:write")), "Content-Type": SCIM_JSON}
+    return scim_headers(token, "hr:write")
 
 
 async def _create(scim: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:

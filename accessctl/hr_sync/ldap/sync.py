@@ -10,6 +10,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accessctl.audit.sink import AuditOutbox, AuditSink
 from accessctl.db import utcnow
 from accessctl.errors import AccessctlError
 from accessctl.hr_sync.apply import apply_user_records
@@ -23,7 +24,6 @@ from accessctl.hr_sync.ldap.source import DirectorySource
 from accessctl.hr_sync.ldap.stored import StoredState, left_scope, load_state, merged
 from accessctl.hr_sync.org_tree import UnitRecord, put_unit_tree, tree_changed_event
 from accessctl.hr_sync.runs import RecordError, RunReport, last_applied_start, record_run
-from accessctl.policies.audit_hook import AuditOutbox, AuditSink
 
 # Given a session, the recompute hook for that run (it needs the active policy, which is read from the session).
 RecomputeFactory = Callable[[AsyncSession], Awaitable[AssignmentRecompute]]

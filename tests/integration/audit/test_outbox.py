@@ -13,10 +13,10 @@ from accessctl.audit import actions, store
 from accessctl.audit.events import AuditEvent
 from accessctl.audit.outbox import OutboxDrain
 from accessctl.audit.signing import CheckpointSigner
+from accessctl.audit.sink import AuditOutbox
 from accessctl.audit.verify import verify_log
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import utcnow
-from accessctl.policies.audit_hook import AuditOutbox
 
 
 def change(n: int) -> AuditEvent:
