@@ -21,6 +21,7 @@ from accessctl.directory.models import Organisation
 from accessctl.engine import DEFAULT_BREAK_GLASS_REASONS, AccessRequest, CompiledPolicy, Decision, Engine
 from accessctl.errors import AccessctlError, StoreUnavailable
 from accessctl.pdp.gate import DecisionGate
+from accessctl.pdp.heap import settle_after_build
 from accessctl.pdp.loader import (
     block_facts,
     care_relation_facts,
@@ -46,11 +47,14 @@ class DecisionPoint:
         *,
         poll_seconds: float = 0.5,
         break_glass_reasons: tuple[str, ...] = DEFAULT_BREAK_GLASS_REASONS,
+        settle_heap: bool = False,
     ) -> None:
         self._database = database
         self._break_glass_reasons = break_glass_reasons
         self._load_policy = load_policy
         self._poll_seconds = poll_seconds
+        # Whether this process's heap is ours to manage (a serving process; see `heap.settle_after_build`).
+        self._settle_heap = settle_heap
         self._engine: Engine | None = None
         self._applied = 0
         self._lock = asyncio.Lock()
@@ -113,9 +117,12 @@ class DecisionPoint:
             lambda: Engine(policy, snapshot, break_glass_reasons=self._break_glass_reasons)
         )
         async with self.gate.changing():
+            replaced = self._engine is not None
             self._engine = engine
             self._applied = seq
             self.load_error = None
+        if self._settle_heap:
+            settle_after_build(replaced=replaced)
 
     async def catch_up(self, *, through: int | None = None) -> int:
         """Apply every change logged after the last one applied; returns the sequence now applied.

@@ -60,6 +60,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Lites
             active_version_loader(settings.policies_dir),
             poll_seconds=settings.change_poll_seconds or 0.5,
             break_glass_reasons=reasons.codes,
+            # An app that owns its database is the process's own (a server): it may manage the process's heap.
+            settle_heap=owns_database,
         )
         await point.start(follow=settings.change_poll_seconds > 0)
         app.state.decision_point = point
