@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -11,12 +9,14 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import DateTime, MetaData, event, text
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
 from accessctl.settings import Settings
+from accessctl.sqlite_writing import WRITE_OPTION, writer_turn_of
+from accessctl.sqlite_writing import configure as configure_sqlite
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,46 +60,35 @@ def today() -> date:
     return utcnow().date()
 
 
-# Execution option of a session's connection that will write: on SQLite its transaction takes the write lock at BEGIN.
-WRITE_OPTION = "accessctl_writes"
-
-
 # Where a session that began as a SQLite writer keeps its turn until its transaction ends.
 _TURN = "accessctl_writer_turn"
-_TURNS: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _writer_turn(engine: AsyncEngine) -> asyncio.Lock:
-    """The engine's writer turn in the running event loop (an asyncio lock belongs to one loop)."""
-    by_loop = _TURNS.setdefault(engine.sync_engine, weakref.WeakKeyDictionary())
-    return by_loop.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 @asynccontextmanager
 async def writer_turn(transactions: Transactions) -> AsyncIterator[None]:
-    """Hold this process's SQLite writer turn (see `begin_writing`) around a writer's own transaction; nothing
+    """Hold the SQLite writer turn (see `begin_writing`) around a writer's own transaction; nothing
     elsewhere (PostgreSQL, or a test's shared connection)."""
     if not (isinstance(transactions, AsyncEngine) and transactions.dialect.name == "sqlite"):
         yield
         return
-    async with _writer_turn(transactions):
+    turn = writer_turn_of(transactions.sync_engine)
+    await turn.acquire()
+    try:
         yield
+    finally:
+        turn.release()
 
 
 async def begin_writing(session: AsyncSession) -> None:
     """Start `session`'s transaction as a writer (call before its first statement); a no-op on PostgreSQL.
 
-    On SQLite the process's writers first take turns, in arrival order, until the transaction ends: SQLite has one
-    writer at a time, and one that finds the write lock taken sleeps in growing steps (up to 0.1 s) and can lose it
-    to later writers again and again, so that a few waited a second.
+    On SQLite writers first take turns (`sqlite_writing.WriterTurn`) until the transaction ends.
     """
     bind = session.bind
     if not (isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite"):
         await session.connection(execution_options={WRITE_OPTION: True})
         return
-    turn = _writer_turn(bind)
+    turn = writer_turn_of(bind.sync_engine)
     await turn.acquire()
     session.info[_TURN] = turn
     try:
@@ -138,30 +127,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine; on SQLite with foreign keys on, WAL, and real BEGIN so savepoints work."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, emit BEGIN: otherwise SAVEPOINT and transactional DDL break.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit survives power loss too, not only a crash; the audit's group commit amortises the fsync.
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # A write that reads first must hold the write lock from its BEGIN: a deferred transaction whose snapshot
-        # another connection committed past cannot upgrade, and SQLite fails it at once ("database is locked").
-        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Transactions(Protocol):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, RowMapping, Table, delete, insert, select
+from sqlalchemy import Connection, Dialect, RowMapping, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accessctl.audit.chain import PLAIN_FIELDS, normalise_detail
@@ -128,13 +128,18 @@ def _event_insert(dialect: Dialect) -> _EventInsert:
     return _EventInsert(str(compiled), columns, converters)
 
 
-async def append(conn: AsyncConnection, batch: Sequence[ChainedEvent], checkpoint: Checkpoint | None) -> None:
+def insert_batch(conn: Connection, batch: Sequence[ChainedEvent], checkpoint: Checkpoint | None) -> None:
     """Insert a batch (one executemany) and its checkpoint, in the caller's transaction."""
     if batch:
         statement = _event_insert(conn.dialect)
-        await conn.exec_driver_sql(statement.sql, statement.rows(batch))
+        conn.exec_driver_sql(statement.sql, statement.rows(batch))
     if checkpoint is not None:
-        await conn.execute(insert(CHECKPOINTS), [checkpoint_row(checkpoint)])
+        conn.execute(insert(CHECKPOINTS), [checkpoint_row(checkpoint)])
+
+
+async def append(conn: AsyncConnection, batch: Sequence[ChainedEvent], checkpoint: Checkpoint | None) -> None:
+    """`insert_batch` on an async connection."""
+    await conn.run_sync(insert_batch, batch, checkpoint)
 
 
 async def chain_head(conn: AsyncConnection, chain_id: uuid.UUID) -> tuple[int, str] | None:
@@ -150,12 +155,12 @@ async def last_checkpoint_seq(conn: AsyncConnection, chain_id: uuid.UUID) -> int
     return 0 if row is None else int(row.seq)
 
 
-async def take_staged(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+def take_staged(conn: Connection, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Delete these events' outbox rows in the caller's transaction; the ids deleted are the caller's to chain.
 
     On PostgreSQL a second taker waits on the first's row locks and then finds nothing; SQLite has one writer.
     """
     if not ids:
         return set()
-    result = await conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(ids)).returning(OUTBOX.c.id))
+    result = conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(ids)).returning(OUTBOX.c.id))
     return set(result.scalars())

@@ -16,6 +16,7 @@ from accessctl.audit.store import CHECKPOINTS, EVENTS
 from accessctl.audit.verify import verify_log
 from accessctl.audit.writer import AuditWriter
 from accessctl.errors import StoreUnavailable
+from accessctl.sqlite_writing import synchronous_twin
 from tests.integration.audit.helpers import decision
 
 
@@ -69,11 +70,13 @@ async def test_failed_commit_fails_every_waiter_and_does_not_advance_the_chain(
     def refuse(_conn: Any) -> None:
         raise ConnectionError("database went away")
 
-    event.listen(audit_engine.sync_engine, "commit", refuse)
+    # The engine the writer commits through: on SQLite its synchronous twin.
+    store = synchronous_twin(audit_engine.sync_engine) or audit_engine.sync_engine
+    event.listen(store, "commit", refuse)
     try:
         results = await asyncio.gather(*(writer.record(decision(n)) for n in range(1, 20)), return_exceptions=True)
     finally:
-        event.remove(audit_engine.sync_engine, "commit", refuse)
+        event.remove(store, "commit", refuse)
     assert results and all(isinstance(r, StoreUnavailable) for r in results)
     assert writer.head == head
     assert len(await _rows(audit_engine)) == 1
