@@ -131,6 +131,7 @@ async def test_the_twin_writes_the_same_file_in_wal_mode_with_full_sync(engine: 
         assert (await conn.execute(text("SELECT body FROM notes"))).scalar_one() == "from the twin"
     assert synchronous_twin(engine.sync_engine) is twin
     assert synchronous_twin(make_engine("sqlite+aiosqlite:///:memory:").sync_engine) is None
+    assert synchronous_twin(make_engine("postgresql+asyncpg://postgres@127.0.0.1/absent").sync_engine) is None
 
 
 async def test_checkpoints_copy_the_wal_into_the_database_file_in_the_background(
