@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from accessctl.audit import actions
-from accessctl.audit.events import AuditEvent
+from accessctl.audit.events import AuditEvent, new_event_id
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import make_engine
@@ -30,7 +29,7 @@ class BenchResult:
 
 def sample_decision(n: int) -> AuditEvent:
     """A realistic permit: one clinician reading one synthetic patient's note."""
-    decision_id = uuid.uuid4()
+    decision_id = new_event_id()
     return AuditEvent(
         action=actions.DECISION_PERMIT,
         occurred_at=datetime.now(UTC),

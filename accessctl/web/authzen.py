@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from litestar import Controller, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from accessctl.audit import AuditEvent, AuditWriter
+from accessctl.audit.events import new_event_id
 from accessctl.db import utcnow
 from accessctl.errors import InvalidInput
 from accessctl.pdp import DecisionPoint
@@ -50,7 +49,7 @@ async def decide_and_record(
         events: list[AuditEvent] = []
         for evaluation, request in zip(evaluations, requests, strict=True):
             decision = engine.decide(request, now)
-            decision_id = uuid.uuid4()
+            decision_id = new_event_id()  # also its audit event's id
             answers.append(response(decision, decision_id))
             if request.patient is not None:
                 events.append(decision_event(engine, request, decision, decision_id, evaluation.context, now))
