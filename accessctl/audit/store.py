@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, RowMapping, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accessctl.audit.chain import PLAIN_FIELDS, normalise_detail
+from accessctl.audit.chain import canonical_record
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.models import AuditCheckpointRow, AuditEventRow, AuditOutboxRow
 from accessctl.audit.signing import Checkpoint
@@ -24,13 +24,11 @@ OUTBOX: Table = AuditOutboxRow.__table__  # type: ignore[assignment]  # likewise
 def event_row(chained: ChainedEvent) -> dict[str, Any]:
     """The row to insert: the canonical record's values, with ids and times in their column types."""
     event = chained.event
-    if chained.canonical is not None:
-        row = dict(chained.canonical)
-        del row["v"]
-    else:
-        row = {name: getattr(event, name) for name in PLAIN_FIELDS}
-        row.update({"seq": chained.seq, "prev_hash": chained.prev_hash, "roles": list(event.roles)})
-        row["detail"] = normalise_detail(event.detail)
+    canonical = chained.canonical or canonical_record(
+        event, chain_id=chained.chain_id, seq=chained.seq, prev_hash=chained.prev_hash, recorded_at=chained.recorded_at
+    )
+    row = dict(canonical)
+    del row["v"]
     row.update(
         {
             "id": event.id,

@@ -13,6 +13,7 @@ import pytest
 from accessctl.audit import actions
 from accessctl.audit.chain import GENESIS_HASH, canonical_json, canonical_record, link, record_hash
 from accessctl.audit.events import AuditEvent
+from accessctl.audit.store import event_row
 from accessctl.errors import InvalidInput
 
 CHAIN = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -111,3 +112,12 @@ def test_event_refuses_naive_times_unknown_actions_and_a_foreign_decision_id() -
     with pytest.raises(InvalidInput):
         _event(decision_id=uuid.uuid4())
     assert dataclasses.replace(_event(), outcome="deny").outcome == "deny"
+
+
+def test_the_stored_row_is_the_same_whether_or_not_the_linked_record_was_kept() -> None:
+    event = _event(detail={"care_relation_kind": "admitted", "nested": {"n": [1, 2]}})
+    linked = link(event, chain_id=uuid.uuid4(), seq=3, prev_hash=GENESIS_HASH, recorded_at=datetime.now(UTC))
+    assert linked.canonical is not None
+    rebuilt = dataclasses.replace(linked, canonical=None)
+    assert event_row(rebuilt) == event_row(linked)
+    assert event_row(linked)["hash"] == linked.hash and "v" not in event_row(linked)
