@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accessctl.audit import store
 from accessctl.audit.chain import GENESIS_HASH, link_all
-from accessctl.audit.events import AuditEvent
+from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
 from accessctl.db import Transactions, utcnow, writer_turn
@@ -36,10 +36,11 @@ class _Pending:
 
 
 @dataclass(frozen=True)
-class _Written:
-    """What a batch's transaction wrote: the outbox rows it took, the chain's new head, and its checkpoint."""
+class _Linked:
+    """A batch ready to insert: the outbox rows it took, its linked events, the chain's new head, its checkpoint."""
 
     taken: set[uuid.UUID]
+    events: list[ChainedEvent]
     seq: int
     hash: str
     checkpoint: Checkpoint | None
@@ -206,11 +207,13 @@ class AuditWriter:
                 # SQLite: the batch's transaction runs right here, holding the loop for about a millisecond, which
                 # under load costs less than the GIL hand-overs of its round trips through a thread.
                 with twin.begin() as conn:
-                    written = self._write(conn, batch, recorded_at, sign_tail)
+                    written = self._link(conn, batch, recorded_at, sign_tail)
+                    store.insert_batch(conn, written.events, written.checkpoint)
                 self._wal.after_commit(twin)
             else:
                 async with self.engine.begin() as conn:
-                    written = await conn.run_sync(self._write, batch, recorded_at, sign_tail)
+                    written = await conn.run_sync(self._link, batch, recorded_at, sign_tail)
+                    await store.append(conn, written.events, written.checkpoint)
         # Only now, with the COMMIT done, does the chain move on.
         state = self._state
         state.seq, state.hash = written.seq, written.hash
@@ -218,8 +221,8 @@ class AuditWriter:
             state.checkpointed_seq, state.checkpointed_at = written.checkpoint.seq, time.monotonic()
         return written.taken
 
-    def _write(self, conn: Connection, batch: list[_Pending], recorded_at: datetime, sign_tail: bool) -> _Written:
-        """Take the staged events' outbox rows, link the batch after the chain's head, insert it (not committed)."""
+    def _link(self, conn: Connection, batch: list[_Pending], recorded_at: datetime, sign_tail: bool) -> _Linked:
+        """Take the staged events' outbox rows (in `conn`'s transaction) and link the batch after the chain's head."""
         state = self._state
         staged = [event.id for pending in batch if pending.staged for event in pending.events]
         taken = store.take_staged(conn, staged)
@@ -234,8 +237,7 @@ class AuditWriter:
         )
         seq, digest = (linked[-1].seq, linked[-1].hash) if linked else (state.seq, state.hash)
         checkpoint = self._checkpoint_for(seq, digest, recorded_at, sign_tail=sign_tail)
-        store.insert_batch(conn, linked, checkpoint)
-        return _Written(taken, seq, digest, checkpoint)
+        return _Linked(taken, linked, seq, digest, checkpoint)
 
     def _checkpoint_for(self, seq: int, digest: str, now: datetime, *, sign_tail: bool) -> Checkpoint | None:
         state = self._state

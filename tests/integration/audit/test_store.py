@@ -87,3 +87,15 @@ async def test_a_value_the_column_cannot_hold_fails_the_whole_batch(audit_engine
         async with audit_engine.begin() as conn:
             await store.append(conn, linked, None)
     assert await _raw(audit_engine, linked[0].chain_id) == []
+
+
+async def test_rows_appended_as_a_transaction_s_first_statement_go_when_it_rolls_back(
+    audit_engine: AsyncEngine,
+) -> None:
+    # On PostgreSQL the rows go by COPY on the driver's connection: it must not run (and commit) on its own.
+    linked = _linked(_copies())
+    async with audit_engine.connect() as conn:
+        transaction = await conn.begin()
+        await store.append(conn, linked, None)
+        await transaction.rollback()
+    assert await _raw(audit_engine, linked[0].chain_id) == []
