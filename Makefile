@@ -30,7 +30,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check accessctl tests migrations
-	$(BIN)/mypy --strict accessctl
+	$(BIN)/ruff format --check accessctl tests migrations
+	$(BIN)/mypy --strict accessctl tests
 	$(BIN)/lint-imports
 
 bench: install

@@ -78,9 +78,7 @@ def case_problems(located: LocatedCase, population: Population, catalogue: Polic
     return found
 
 
-def _check_subject(
-    located: LocatedCase, population: Population, catalogue: PolicyCatalogue, problem: _Report
-) -> None:
+def _check_subject(located: LocatedCase, population: Population, catalogue: PolicyCatalogue, problem: _Report) -> None:
     subject = located.case.subject
     inline = bool(subject.id or subject.employments or subject.assignments or subject.national_id)
     inline = inline or subject.status != "active"

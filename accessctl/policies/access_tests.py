@@ -125,9 +125,7 @@ def run_access_tests(policy_dir: Path | str, tests_dir: Path | str) -> TestRepor
         policy=policy,
         services={s.id: s.shielded for s in source.services.document.services} if source.services else {},
         positions=frozenset(p.code for p in source.positions.document.positions) if source.positions else frozenset(),
-        actions={
-            entry.name: frozenset(entry.actions) for entry in source.resource_types.document.resource_types
-        }
+        actions={entry.name: frozenset(entry.actions) for entry in source.resource_types.document.resource_types}
         if source.resource_types
         else {},
     )

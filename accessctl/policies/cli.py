@@ -16,6 +16,7 @@ from accessctl.policies.validate import validate_policy_dir
 DEFAULT_POLICY_DIR = "policies"
 DEFAULT_TESTS_SUBDIR = "tests"
 
+
 # Loads the role assignments valid at a moment (from the database, in the real command), given the policy.
 @click.group("policies")
 def policies() -> None:

@@ -42,7 +42,8 @@ async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         waiter.cancel()
         task.result()  # startup failed: raise its error here
     try:
-        transport = httpx.ASGITransport(app=app)
+        # Litestar types the ASGI scope and events as TypedDicts, httpx as plain mappings: the same protocol.
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # see the line above
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
     finally:

@@ -35,7 +35,10 @@ def headers(token: TokenFactory) -> dict[str, str]:
 
 
 async def _audited(session: AsyncSession, decision_id: str) -> AuditEventRow | None:
-    return await session.scalar(select(AuditEventRow).where(AuditEventRow.id == uuid.UUID(decision_id)))
+    row: AuditEventRow | None = await session.scalar(
+        select(AuditEventRow).where(AuditEventRow.id == uuid.UUID(decision_id))
+    )
+    return row
 
 
 async def test_permit_and_deny_about_a_patient_are_both_recorded_with_who_what_and_why(

@@ -12,11 +12,12 @@ from litestar import Litestar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accessctl.changes import log_change
+from accessctl.changes import changes_since, log_change
 from accessctl.changes.models import EngineChange
 from accessctl.directory.models import Employment, User
 from accessctl.engine.types import CompiledPolicy
 from accessctl.pdp import runtime
+from accessctl.pdp.loader import load_user
 from accessctl.policies import compiled_cache
 from accessctl.policies.compile import load_policy
 from accessctl.policies.compiled_cache import COMPILED_POLICIES
@@ -275,7 +276,6 @@ async def test_an_engine_that_applied_a_writers_last_change_reads_no_more_for_it
     await _create(scim, headers, user_body())
     point = app.state.decision_point
     reads: list[int] = []
-    changes_since = runtime.changes_since
 
     async def counting_changes_since(session: AsyncSession, after: int) -> Any:
         reads.append(after)
@@ -292,7 +292,6 @@ async def test_an_engine_that_applied_a_writers_last_change_reads_no_more_for_it
 def _count_engine_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The ids of the users the app's engine loads from now on."""
     loaded: list[str] = []
-    load_user = runtime.load_user
 
     async def counting_load_user(session: AsyncSession, user_id: str) -> Any:
         loaded.append(user_id)

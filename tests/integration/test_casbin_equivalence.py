@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,7 +71,7 @@ async def test_stock_casbin_and_the_engine_agree_on_requests_without_a_patient(
 
 
 async def _sample(
-    session: AsyncSession, resource_types: dict[str, object], actions: list[str]
+    session: AsyncSession, resource_types: Mapping[str, object], actions: list[str]
 ) -> list[tuple[str, str, str, str]]:
     """Requests from users in units they hold a role in (about half), employed in, or any other unit."""
     rng = random.Random(SEED)

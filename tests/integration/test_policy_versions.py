@@ -70,7 +70,9 @@ async def test_approval_refused_when_an_access_test_fails(session: AsyncSession,
     with pytest.raises(AccessTestsFailed) as refused:
         await approve(session, version.id, "bob")
     failure = refused.value.failures[0]
-    assert failure["file"].startswith("tests/") and failure["expected"].startswith("permit")
+    file, expected = failure["file"], failure["expected"]
+    assert isinstance(file, str) and isinstance(expected, str)
+    assert file.startswith("tests/") and expected.startswith("permit")
     assert version.status == "pending"
 
 

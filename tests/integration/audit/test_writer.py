@@ -153,9 +153,8 @@ async def test_records_of_two_writers_form_two_chains(audit_engine: AsyncEngine,
         await first.close()
         await second.close()
     async with audit_engine.connect() as conn:
-        per_chain = dict(
-            (await conn.execute(select(EVENTS.c.chain_id, func.max(EVENTS.c.seq)).group_by(EVENTS.c.chain_id))).all()
-        )
+        result = await conn.execute(select(EVENTS.c.chain_id, func.max(EVENTS.c.seq)).group_by(EVENTS.c.chain_id))
+        per_chain = dict(result.tuples().all())
         report = await verify_log(conn, signer.public_keys())
     assert per_chain == {first.chain_id: 10, second.chain_id: 10}
     assert report.ok and report.chains == 2 and report.records == 20

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import ColumnExpressionArgument, func, select
 
 from accessctl import migrate
 from accessctl.audit import actions
@@ -34,11 +34,11 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-async def _count(url: str, column: object, *where: Any) -> int:
+async def _count(url: str, column: ColumnExpressionArgument[Any], *where: Any) -> int:
     database = Database.from_settings(Settings(database_url=Secret(url)))
     try:
         async with database.sessions() as session:
-            return int(await session.scalar(select(func.count(column)).where(*where)) or 0)  # type: ignore[call-overload]
+            return int(await session.scalar(select(func.count(column)).where(*where)) or 0)
     finally:
         await database.dispose()
 

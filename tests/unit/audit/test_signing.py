@@ -20,7 +20,7 @@ def test_checkpoint_verifies_and_any_changed_field_does_not() -> None:
     keys = signer.public_keys()
     assert signature_problem(checkpoint, keys) is None
     for change in ({"seq": 999}, {"hash": "b" * 64}, {"chain_id": uuid.uuid4()}, {"signed_at": AT.replace(hour=1)}):
-        assert signature_problem(dataclasses.replace(checkpoint, **change), keys) == (  # type: ignore[arg-type]
+        assert signature_problem(dataclasses.replace(checkpoint, **change), keys) == (
             "checkpoint signature does not verify"
         )
 

@@ -75,7 +75,7 @@ def reference_decide(
     granting: dict[str, set[str]] = {}
     for role_id in held:
         if role_id in policy.roles:
-            scopes = {
+            scopes: set[str] = {
                 p.scope
                 for p in policy.roles[role_id].permissions
                 if p.resource_type == request.resource_type and p.action == request.action

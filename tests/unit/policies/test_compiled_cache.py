@@ -52,7 +52,9 @@ async def test_an_edit_is_compiled_even_with_the_same_size_and_times_as_before(p
 async def test_once_settled_a_file_is_known_by_its_stat_and_a_change_still_shows(policy_dir: Path) -> None:
     cache = CompiledPolicyCache()
     before = await directory_policy(policy_dir, cache)
-    assert directory_fingerprint(policy_dir)[0] == "stat"
+    fingerprint = directory_fingerprint(policy_dir)
+    assert isinstance(fingerprint, tuple)
+    assert fingerprint[0] == "stat"
     role = policy_dir / ROLE
     role.write_text(role.read_text(encoding="utf-8") + "\n", encoding="utf-8")
 
