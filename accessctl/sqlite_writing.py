@@ -9,10 +9,13 @@ import logging
 import os
 import time
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +23,7 @@ log = logging.getLogger(__name__)
 TWIN_AUTOCHECKPOINT_PAGES = 10_000
 
 
-def configure(engine: Engine, *, autocheckpoint_pages: int | None = None) -> None:
+def configure(engine: Engine, *, autocheckpoint_pages: int | None = None, busy_timeout_ms: int = 30_000) -> None:
     """Foreign keys on, WAL, FULL sync, a busy timeout, and BEGIN emitted by SQLAlchemy (see `WRITE_OPTION`)."""
 
     @event.listens_for(engine, "connect")
@@ -32,7 +35,7 @@ def configure(engine: Engine, *, autocheckpoint_pages: int | None = None) -> Non
         cursor.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives power loss too, not only a crash; the audit's group commit amortises the fsync.
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if autocheckpoint_pages is not None:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint_pages)}")
         cursor.close()
@@ -72,12 +75,38 @@ def synchronous_twin(engine: Engine) -> Engine | None:
     twin = _TWINS.get(engine)
     if twin is None:
         twin = create_engine(engine.url.set(drivername="sqlite"))
-        configure(twin, autocheckpoint_pages=TWIN_AUTOCHECKPOINT_PAGES)
+        # No busy timeout: SQLite's busy handler would sleep on the event loop's thread (see `writing`).
+        configure(twin, autocheckpoint_pages=TWIN_AUTOCHECKPOINT_PAGES, busy_timeout_ms=0)
         twin.update_execution_options(**{WRITE_OPTION: True})
         _TWINS[engine] = twin
         # Its connections close with the engine's.
         event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
     return twin
+
+
+@asynccontextmanager
+async def writing(twin: Engine, *, patience_s: float = 30.0) -> AsyncIterator[Connection]:
+    """The twin's connection in a transaction that holds SQLite's write lock from its BEGIN; commits on leaving.
+
+    Writers of this service take turns first, so the lock is normally free. One held outside the turns (a command
+    run beside the server) makes BEGIN fail at once; it is retried here without blocking the event loop, for up to
+    `patience_s`, and then the error goes to the caller (the audit writer fails closed).
+    """
+    deadline = time.monotonic() + patience_s
+    delay = 0.001
+    while True:
+        conn = twin.connect()
+        try:
+            transaction = conn.begin()
+            break
+        except OperationalError as exc:
+            conn.close()
+            if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    with conn, transaction:
+        yield conn
 
 
 class WalCheckpoints:

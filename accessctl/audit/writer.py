@@ -21,7 +21,7 @@ from accessctl.audit.signing import Checkpoint, CheckpointSigner
 from accessctl.db import Transactions, utcnow, writer_turn
 from accessctl.errors import StoreUnavailable
 from accessctl.settings import Settings
-from accessctl.sqlite_writing import WalCheckpoints, synchronous_twin
+from accessctl.sqlite_writing import WalCheckpoints, synchronous_twin, writing
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class AuditWriter:
             if twin is not None:
                 # SQLite: the batch's transaction runs right here, holding the loop for about a millisecond, which
                 # under load costs less than the GIL hand-overs of its round trips through a thread.
-                with twin.begin() as conn:
+                async with writing(twin) as conn:
                     written = self._link(conn, batch, recorded_at, sign_tail)
                     store.insert_batch(conn, written.events, written.checkpoint)
                 self._wal.after_commit(twin)
