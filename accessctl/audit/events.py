@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +17,32 @@ Outcome = Literal["permit", "deny"]
 OUTCOMES = ("permit", "deny")
 
 
+class _Entropy:
+    """The OS's random bytes, fetched 4 KiB at a time: one system call per 409 ids instead of one per id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._at = 0
+        self._pid = 0
+
+    def take(self, size: int) -> bytes:
+        with self._lock:
+            if self._at + size > len(self._pool) or self._pid != os.getpid():
+                # A forked child must not hand out the bytes its parent has already used.
+                self._pool, self._at, self._pid = os.urandom(4096), 0, os.getpid()
+            chunk = self._pool[self._at : self._at + size]
+            self._at += size
+            return chunk
+
+
+_ENTROPY = _Entropy()
+
+
+def _random_80_bits() -> int:
+    return int.from_bytes(_ENTROPY.take(10), "big")
+
+
 def new_event_id() -> uuid.UUID:
     """A UUIDv7 (RFC 9562): the milliseconds since the epoch, then 74 random bits.
 
@@ -23,7 +50,7 @@ def new_event_id() -> uuid.UUID:
     it instead of one page per row as random (v4) ids did (measured on SQLite: about a third of an insert's CPU).
     """
     millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    rand = _random_80_bits()
     rand_a, rand_b = (rand >> 62) & 0xFFF, rand & ((1 << 62) - 1)
     return uuid.UUID(int=(millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
 

@@ -118,12 +118,19 @@ class _EventInsert:
         return rows
 
 
+# Columns whose values repeat across a batch: the chain, the batch's recorded_at, a request's occurred_at.
+_REPEATING = frozenset({"chain_id", "recorded_at", "occurred_at"})
+
+
 @lru_cache(maxsize=4)
 def _event_insert(dialect: Dialect) -> _EventInsert:
     compiled = insert(EVENTS).compile(dialect=dialect)  # every column, in the dialect's positional style
     columns = tuple(compiled.positiontup or ())
-    converters = tuple(EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns)
-    return _EventInsert(str(compiled), columns, converters)
+    converters = []
+    for name in columns:
+        convert = EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        converters.append(lru_cache(maxsize=256)(convert) if convert is not None and name in _REPEATING else convert)
+    return _EventInsert(str(compiled), columns, tuple(converters))
 
 
 def insert_batch(conn: Connection, batch: Sequence[ChainedEvent], checkpoint: Checkpoint | None) -> None:

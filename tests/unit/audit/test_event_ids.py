@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import UTC, datetime
 
-from accessctl.audit import actions
+import pytest
+
+from accessctl.audit import actions, events
 from accessctl.audit.events import AuditEvent, new_event_id
 
 
@@ -31,3 +34,22 @@ def test_ids_of_later_milliseconds_sort_after_earlier_ones_and_never_repeat() ->
 def test_an_event_gets_one_unless_given_an_id() -> None:
     event = AuditEvent(action=actions.DECISION_PERMIT, occurred_at=datetime.now(UTC))
     assert event.id.version == 7
+
+
+def test_the_random_bytes_are_never_handed_out_twice_and_a_forked_child_fetches_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entropy = events._Entropy()
+    taken = [entropy.take(10) for _ in range(1000)]  # more than one 4 KiB fetch
+    assert len(set(taken)) == 1000
+    parent_next = entropy.take(10)
+    fetched: list[int] = []
+
+    def urandom(size: int) -> bytes:
+        fetched.append(size)
+        return b"\x01" * size
+
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # as in a child after fork
+    monkeypatch.setattr(os, "urandom", urandom)
+    assert entropy.take(10) == b"\x01" * 10 != parent_next
+    assert fetched == [4096]
