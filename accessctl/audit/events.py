@@ -24,13 +24,17 @@ class _Entropy:
         self._lock = threading.Lock()
         self._pool = b""
         self._at = 0
-        self._pid = 0
+        # A forked child must not hand out the bytes its parent has already used or will use.
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._pool, self._at = b"", 0
 
     def take(self, size: int) -> bytes:
         with self._lock:
-            if self._at + size > len(self._pool) or self._pid != os.getpid():
-                # A forked child must not hand out the bytes its parent has already used.
-                self._pool, self._at, self._pid = os.urandom(4096), 0, os.getpid()
+            if self._at + size > len(self._pool):
+                self._pool, self._at = os.urandom(4096), 0
             chunk = self._pool[self._at : self._at + size]
             self._at += size
             return chunk
