@@ -8,15 +8,21 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from accessctl import migrate
+from accessctl.audit.signing import CheckpointSigner
+from accessctl.audit.store import EVENTS
+from accessctl.audit.writer import AuditWriter
 from accessctl.db import begin_writing, make_engine, writer_turn
 from accessctl.sqlite_writing import WalCheckpoints, synchronous_twin
+from tests.integration.audit.helpers import decision
 
 
 @pytest.fixture
@@ -158,3 +164,38 @@ async def test_checkpoints_copy_the_wal_into_the_database_file_in_the_background
         assert copied.execute("SELECT count(*) FROM notes").fetchone() == (2000,)
     finally:
         copied.close()
+
+
+@pytest.fixture
+def audit_database(tmp_path: Path) -> str:
+    """A SQLite file migrated to head, whatever database the rest of the run uses."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    migrate.upgrade(url, quiet=True)
+    return url
+
+
+async def test_a_writer_outside_the_turns_delays_audit_commits_without_blocking_the_loop(audit_database: str) -> None:
+    engine = make_engine(audit_database)
+    writer = AuditWriter(engine, CheckpointSigner.generate())
+    await writer.start()
+    database = engine.url.database
+    assert database is not None
+    foreign = sqlite3.connect(database, isolation_level=None)  # a command run beside the server
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        event = decision(1)
+        recording = asyncio.create_task(writer.record(event))
+        started = time.monotonic()
+        for _ in range(20):  # the loop keeps turning while the writer waits for the lock
+            await asyncio.sleep(0.01)
+        assert time.monotonic() - started < 1.0
+        assert not recording.done()
+        foreign.rollback()
+        await asyncio.wait_for(recording, timeout=5)
+        async with engine.connect() as conn:
+            stored = list((await conn.execute(select(EVENTS.c.id))).scalars())
+        assert stored == [event.id]
+    finally:
+        foreign.close()
+        await writer.close()
+        await engine.dispose()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
-import time
 from typing import Any
 
 import pytest
@@ -160,27 +158,3 @@ async def test_records_of_two_writers_form_two_chains(audit_engine: AsyncEngine,
         report = await verify_log(conn, signer.public_keys())
     assert per_chain == {first.chain_id: 10, second.chain_id: 10}
     assert report.ok and report.chains == 2 and report.records == 20
-
-
-async def test_a_writer_outside_the_turns_delays_sqlite_commits_without_blocking_the_loop(
-    writer: AuditWriter, audit_engine: AsyncEngine
-) -> None:
-    if audit_engine.dialect.name != "sqlite":
-        pytest.skip("a SQLite write lock held by another program")
-    database = audit_engine.url.database
-    assert database is not None
-    foreign = sqlite3.connect(database, isolation_level=None)  # a command run beside the server
-    foreign.execute("BEGIN IMMEDIATE")
-    try:
-        event = decision(1)
-        recording = asyncio.create_task(writer.record(event))
-        started = time.monotonic()
-        for _ in range(20):  # the loop keeps turning while the writer waits for the lock
-            await asyncio.sleep(0.01)
-        assert time.monotonic() - started < 1.0
-        assert not recording.done()
-    finally:
-        foreign.rollback()
-        foreign.close()
-    await asyncio.wait_for(recording, timeout=5)
-    assert [row.id for row in await _rows(audit_engine)] == [event.id]
