@@ -1,4 +1,5 @@
-"""`accessctl bench` (the engine beside stock Casbin), `bench http` (the server beside a bare app), `bench scim`."""
+"""`accessctl bench` (the engine beside stock Casbin), `bench http` (the server beside a bare app), `bench floor`
+(what an audited decision costs, stage by stage), `bench scim`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import click
 
+from accessctl.bench.floor_cli import floor
 from accessctl.bench.http_cli import http
 from accessctl.bench.region import prepare_region, read_facts, sqlite_url
 from accessctl.bench.report import misses, render_table
@@ -91,4 +93,5 @@ def bench(
 
 
 bench.add_command(http)
+bench.add_command(floor)
 bench.add_command(scim)

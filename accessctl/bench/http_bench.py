@@ -68,6 +68,26 @@ def bodies(facts: RegionFacts, singles: int, batches: int, seed: int) -> tuple[l
     return single, batched
 
 
+def bare_command(port: int) -> list[str]:
+    """The reference: the bare Litestar app under uvicorn with 2 workers, as the server runs."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "accessctl.bench.bare_app:create_bare_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
 def _check(base: str, path: str, headers: dict[str, str], body: str, expect: int) -> None:
     """One request before timing: a scenario that answers errors would be timed for nothing."""
     response = httpx.post(base + path, content=body, headers=headers, timeout=30)
@@ -84,22 +104,7 @@ def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *
     token = bench_token(settings, ["authz:evaluate"])
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     bare_port, app_port = free_port(), free_port()
-    bare_cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "accessctl.bench.bare_app:create_bare_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(bare_port),
-        "--workers",
-        "2",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    bare_cmd = bare_command(bare_port)
     app_cmd = serve_command(app_port, workers=2)
     results: dict[str, LoadResult] = {}
     with ExitStack() as stack:
