@@ -1,4 +1,4 @@
-"""`accessctl bench`, `bench http` and `bench scim` run end to end on a small demo region and report every figure."""
+"""`accessctl bench`, `bench http`, `bench floor` and `bench scim` run end to end on a small demo region and report every figure."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
-from accessctl.bench import scim_bench
+from accessctl.audit import store
+from accessctl.audit.actions import DECISIONS
+from accessctl.bench import floor_bench, scim_bench
+from accessctl.bench.report import misses
 from accessctl.bench.scim_calls import LABELS, OPERATIONS
 from accessctl.cli import main
 from accessctl.db import Database
@@ -139,3 +142,48 @@ def test_scim_bench_times_every_operation_and_reports_sane_percentiles(tmp_path:
         line = next(ln for ln in table if ln.startswith(LABELS[name]))
         assert line.split()[-1] == op["verdict"] and f" {op['count']} " in line
     assert any(ln.startswith("all operations") for ln in table)
+
+
+async def _decision_rows_and_tables(url: str) -> tuple[int, set[str]]:
+    database = Database.from_settings(Settings(database_url=Secret(url)))
+    try:
+        async with database.engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(store.EVENTS).where(store.EVENTS.c.action.in_(DECISIONS))
+            )
+            tables = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+        return int(count or 0), tables
+    finally:
+        await database.dispose()
+
+
+def test_floor_bench_times_every_stage_and_derives_the_ceilings_from_them(tmp_path: Path) -> None:
+    if not _loopback_bindable():
+        pytest.skip("no loopback port can be bound here")
+    server = os.environ.get("ACCESSCTL_TEST_DATABASE_URL") or None
+    decisions = 1000
+    with fresh_database(server, tmp_path) as url:
+        args = ["--users", "300", "--decisions", str(decisions), "--bare-seconds", "1", "--database-url", url]
+        result = _run(["bench", "floor", *args, "--json"])
+        stored, tables = asyncio.run(_decision_rows_and_tables(url))
+    repeats = result["repeats"]
+    # Every timed commit went into the real audit table, through the store; the scratch table is gone again.
+    assert stored == repeats * sum(decisions // size * size for size in floor_bench.COMMIT_SIZES)
+    assert floor_bench.SCRATCH not in tables
+    stages = ["single_code_us", "batch_code_us", "bare_rps"] + [
+        f"{stage}_{size}_{part}"
+        for size in floor_bench.COMMIT_SIZES
+        for stage in ("store", "unindexed")
+        for part in ("cpu_us", "wall_us")
+    ]
+    assert all(result[key] > 0 for key in stages)
+    servers = [result[f"{kind}_{size}_server_us"] for kind in ("store", "unindexed") for size in (16, 100)]
+    if server:  # PostgreSQL's backend works for the store, and its CPU is counted
+        assert all(figure is not None and figure > 0 for figure in servers)
+    else:  # SQLite works in this process
+        assert servers == [None] * 4
+    assert result["store_batch_ceiling_per_s"] == pytest.approx(
+        result["cores"] * 1e6 / result["store_batch_decision_us"]
+    )
+    assert {k: result[k] for k in floor_bench.ceilings(result)} == pytest.approx(floor_bench.ceilings(result))
+    assert result["misses"] == misses(floor_bench.rows(result))
