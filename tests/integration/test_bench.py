@@ -1,4 +1,4 @@
-"""`accessctl bench`, `bench http`, `bench floor` and `bench scim` run end to end on a small demo region and report every figure."""
+"""`accessctl bench`, `bench http`, `bench floor` and `bench scim` run end to end on a small demo region."""
 
 from __future__ import annotations
 
