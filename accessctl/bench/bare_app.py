@@ -23,3 +23,33 @@ async def ready() -> dict[str, str]:
 def create_bare_app() -> Litestar:
     """The uvicorn factory (`accessctl.bench.bare_app:create_bare_app`)."""
     return Litestar(route_handlers=[bare, ready], logging_config=None, debug=False)
+
+
+_RAW_ANSWER = b'{"decision":true,"context":{"reason":"constant"}}'
+_RAW_HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(_RAW_ANSWER)).encode())]
+
+
+async def raw_bare(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The same constant as plain ASGI, without Litestar: what uvicorn's HTTP work alone costs a request.
+
+    The evaluation routes are served as raw ASGI before Litestar's routing (`web.evaluation_endpoint`), so this,
+    not `bare`, is the HTTP cost an evaluation pays; `accessctl bench floor` measures it.
+    """
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    more = scope["type"] == "http"
+    while more:
+        more = (await receive()).get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": _RAW_HEADERS})
+    await send({"type": "http.response.body", "body": _RAW_ANSWER})
+
+
+def create_raw_bare_app() -> Any:
+    """The uvicorn factory (`accessctl.bench.bare_app:create_raw_bare_app`)."""
+    return raw_bare

@@ -32,9 +32,9 @@ from accessctl.demo.population import DEFAULT_SEED, DEFAULT_USERS
 @click.option(
     "--bare-seconds",
     type=click.FloatRange(min=1, max=300),
-    default=5.0,
+    default=10.0,
     show_default=True,
-    help="Measured time of the bare endpoint.",
+    help="Measured time of the bare endpoint (as long as each scenario of `bench http`).",
 )
 @click.option("--connections", type=click.IntRange(1, 1024), default=32, show_default=True, help="For the bare run.")
 @click.option(

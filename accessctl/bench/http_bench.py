@@ -68,13 +68,14 @@ def bodies(facts: RegionFacts, singles: int, batches: int, seed: int) -> tuple[l
     return single, batched
 
 
-def bare_command(port: int) -> list[str]:
-    """The reference: the bare Litestar app under uvicorn with 2 workers, as the server runs."""
+def bare_command(port: int, factory: str = "create_bare_app") -> list[str]:
+    """The reference: the bare Litestar app (or another factory of `bench.bare_app`) under uvicorn with 2 workers,
+    as the server runs."""
     return [
         sys.executable,
         "-m",
         "uvicorn",
-        "accessctl.bench.bare_app:create_bare_app",
+        f"accessctl.bench.bare_app:{factory}",
         "--factory",
         "--host",
         "127.0.0.1",

@@ -170,7 +170,7 @@ def test_floor_bench_times_every_stage_and_derives_the_ceilings_from_them(tmp_pa
     # Every timed commit went into the real audit table, through the store; the scratch table is gone again.
     assert stored == repeats * sum(decisions // size * size for size in floor_bench.COMMIT_SIZES)
     assert floor_bench.SCRATCH not in tables
-    stages = ["single_code_us", "batch_code_us", "bare_rps"] + [
+    stages = ["single_code_us", "batch_code_us", "bare_rps", "raw_bare_rps"] + [
         f"{stage}_{size}_{part}"
         for size in floor_bench.COMMIT_SIZES
         for stage in ("store", "unindexed")
