@@ -135,7 +135,9 @@ async def decide(client: httpx.AsyncClient, headers: dict[str, str], user_id: st
     }
     answer = await client.post("/access/v1/evaluation", json=body, headers=headers)
     assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
+    decision = answer.json()
+    assert isinstance(decision, dict)
+    return decision
 
 
 async def relate(client: httpx.AsyncClient, headers: dict[str, str], user_id: str) -> None:

@@ -36,7 +36,9 @@ def evaluation(patient: str = PATIENT, user: str = DOCTOR, **resource: Any) -> d
 async def _decide(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     response = await client.post("/access/v1/evaluation", json=body, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    decision = response.json()
+    assert isinstance(decision, dict)
+    return decision
 
 
 async def _relate(client: httpx.AsyncClient, headers: dict[str, str], relation_id: str = "cr-1") -> None:

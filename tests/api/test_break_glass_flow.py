@@ -30,7 +30,9 @@ def headers(token: TokenFactory) -> dict[str, str]:
 async def _decide(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
     response = await client.post("/access/v1/evaluation", json=evaluation(), headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    decision = response.json()
+    assert isinstance(decision, dict)
+    return decision
 
 
 async def test_deny_offers_the_configured_reasons_then_a_grant_permits_and_ending_it_denies_again(

@@ -69,7 +69,9 @@ async def _outbox(session: AsyncSession) -> list[OutboxNotification]:
 async def granted(client: httpx.AsyncClient, token: TokenFactory) -> dict[str, Any]:
     response = await break_glass(client, bearer(token("authz:evaluate")))
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    grant = response.json()
+    assert isinstance(grant, dict)
+    return grant
 
 
 async def test_a_grant_queues_one_notification_without_patient_or_free_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -38,10 +39,12 @@ async def region(session: AsyncSession) -> None:
     await session.commit()
 
 
-async def _read(client: httpx.AsyncClient, token: TokenFactory, path: str) -> dict:  # type: ignore[type-arg]
+async def _read(client: httpx.AsyncClient, token: TokenFactory, path: str) -> dict[str, Any]:
     response = await client.get(path, headers=bearer(token("directory:read")))
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    body = response.json()
+    assert isinstance(body, dict)
+    return body
 
 
 @pytest.mark.usefixtures("region")

@@ -50,13 +50,17 @@ async def quality_report(client: httpx.AsyncClient, token: TokenFactory) -> dict
     }
     response = await client.post("/access/v1/evaluation", json=body, headers=bearer(token("authz:evaluate")))
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    decision = response.json()
+    assert isinstance(decision, dict)
+    return decision
 
 
 async def published(client: httpx.AsyncClient, token: TokenFactory, note: str = "") -> dict[str, Any]:
     response = await client.post("/v1/policies/versions", json={"note": note}, headers=admin(token))
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    version = response.json()
+    assert isinstance(version, dict)
+    return version
 
 
 async def test_activation_reaches_running_engine_without_restart(

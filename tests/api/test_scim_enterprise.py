@@ -55,7 +55,9 @@ def headers(token: TokenFactory) -> dict[str, str]:
 async def _create(scim: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     response = await scim.post("/scim/v2/Users", json=body, headers=headers)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    created = response.json()
+    assert isinstance(created, dict)
+    return created
 
 
 def _ops(*operations: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -109,8 +110,8 @@ async def test_setting_active_false_counts_as_a_leaver_like_a_delete(
     client: httpx.AsyncClient, headers: dict[str, str], staff: list[str]
 ) -> None:
     assert (await client.delete(f"/scim/v2/Users/{staff[0]}", headers=headers)).status_code == 204
-    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}
-    body["Operations"] = [{"op": "replace", "path": "active", "value": False}]  # type: ignore[list-item]
+    body: dict[str, Any] = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}
+    body["Operations"] = [{"op": "replace", "path": "active", "value": False}]
 
     stopped = await client.patch(f"/scim/v2/Users/{staff[1]}", json=body, headers=headers)
 

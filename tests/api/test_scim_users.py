@@ -62,7 +62,9 @@ async def _create(scim: httpx.AsyncClient, headers: dict[str, str], body: dict[s
     response = await scim.post("/scim/v2/Users", json=body, headers=headers)
     assert response.status_code == 201, response.text
     assert response.headers["content-type"].startswith(SCIM_JSON)
-    return response.json()  # type: ignore[no-any-return]
+    created = response.json()
+    assert isinstance(created, dict)
+    return created
 
 
 async def _users(session: AsyncSession) -> int:

@@ -205,7 +205,8 @@ async def test_dry_run_prints_the_diff_and_changes_nothing(
     outcome = await run_sync(sessions, settings, slapd, dry_run=True)
     assert outcome.report.outcome == "dry_run" and outcome.report.counts["joiners"] == 8
     assert await session.scalar(select(User.id).where(User.hr_id == "HR1001")) is None
-    assert (await session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))).dry_run  # type: ignore[union-attr]
+    last_run = await session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
+    assert last_run is not None and last_run.dry_run
 
 
 @pytest.mark.usefixtures("orgs")

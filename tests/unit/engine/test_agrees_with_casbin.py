@@ -33,7 +33,9 @@ def exported_enforcer(policy: CompiledPolicy, world: Snapshot, now: datetime, ou
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy=policies(), world=worlds(), now=nows, data=st.data())
-def test_engine_agrees_with_stock_casbin_without_a_patient(policy, world, now, data) -> None:  # type: ignore[no-untyped-def]
+def test_engine_agrees_with_stock_casbin_without_a_patient(
+    policy: CompiledPolicy, world: Snapshot, now: datetime, data: st.DataObject
+) -> None:
     asks = data.draw(st.lists(requests_for(policy, world, with_patient=False), min_size=1, max_size=10))
     engine = Engine(policy, world)
     with tempfile.TemporaryDirectory() as out_dir:

@@ -8,7 +8,15 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accessctl.engine import AccessRequest, Engine
+from accessctl.engine import (
+    AccessRequest,
+    BreakGlassGrantFacts,
+    CareRelationFacts,
+    CompiledPolicy,
+    Engine,
+    PatientBlockFacts,
+    Snapshot,
+)
 
 from .reference import reference_decide
 from .strategies import blocks, grants, nows, policies, relations, requests_for, worlds
@@ -18,7 +26,9 @@ FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 
 @FAST
 @given(policy=policies(), world=worlds(), data=st.data())
-def test_engine_agrees_with_reference_on_requests_about_a_patient(policy, world, data) -> None:  # type: ignore[no-untyped-def]
+def test_engine_agrees_with_reference_on_requests_about_a_patient(
+    policy: CompiledPolicy, world: Snapshot, data: st.DataObject
+) -> None:
     asks = data.draw(st.lists(st.tuples(requests_for(policy, world, with_patient=True), nows), min_size=1, max_size=12))
     engine = Engine(policy, world)
     # The same engine answers them in sequence, times going back and forth: the cache must never show.
@@ -28,14 +38,19 @@ def test_engine_agrees_with_reference_on_requests_about_a_patient(policy, world,
 
 @FAST
 @given(policy=policies(), world=worlds(), data=st.data())
-def test_engine_agrees_with_reference_on_requests_without_a_patient(policy, world, data) -> None:  # type: ignore[no-untyped-def]
+def test_engine_agrees_with_reference_on_requests_without_a_patient(
+    policy: CompiledPolicy, world: Snapshot, data: st.DataObject
+) -> None:
     asks = data.draw(st.lists(st.tuples(requests_for(policy, world, with_patient=False), nows), min_size=1, max_size=8))
     engine = Engine(policy, world)
     for request, now in asks:
         assert engine.decide(request, now) == reference_decide(policy, world, request, now)
 
 
-changes = st.one_of(
+# A fact to put, the id of one to remove, a grant's id with when it ends, or a leaver's user id.
+Fact = CareRelationFacts | PatientBlockFacts | BreakGlassGrantFacts | str | tuple[str, datetime]
+
+changes: st.SearchStrategy[tuple[str, Fact]] = st.one_of(
     relations().map(lambda r: ("put_relation", r)),
     st.sampled_from(["c1", "c2"]).map(lambda i: ("remove_relation", i)),
     blocks().map(lambda b: ("put_block", b)),
@@ -48,7 +63,9 @@ changes = st.one_of(
 
 @FAST
 @given(policy=policies(), world=worlds(), data=st.data())
-def test_engine_agrees_with_reference_after_every_change(policy, world, data) -> None:  # type: ignore[no-untyped-def]
+def test_engine_agrees_with_reference_after_every_change(
+    policy: CompiledPolicy, world: Snapshot, data: st.DataObject
+) -> None:
     asked = requests_for(policy, world, with_patient=True)
     steps = data.draw(st.lists(st.tuples(changes, asked, nows), min_size=1, max_size=10))
     engine = Engine(policy, world)
@@ -59,24 +76,30 @@ def test_engine_agrees_with_reference_after_every_change(policy, world, data) ->
         assert engine.decide(request, now) == reference_decide(policy, world, request, now), (change, fact)
 
 
-def _apply(engine: Engine, world, change: str, fact):  # type: ignore[no-untyped-def]
+def _apply(engine: Engine, world: Snapshot, change: str, fact: Fact) -> Snapshot:
     """Apply one change to the engine, and the same change to the reference's plain snapshot."""
     if change == "put_relation":
+        assert isinstance(fact, CareRelationFacts)
         engine.put_care_relation(fact)
         return replace(world, care_relations=(*[r for r in world.care_relations if r.id != fact.id], fact))
     if change == "remove_relation":
+        assert isinstance(fact, str)
         engine.remove_care_relation(fact)
         return replace(world, care_relations=tuple(r for r in world.care_relations if r.id != fact))
     if change == "put_block":
+        assert isinstance(fact, PatientBlockFacts)
         engine.put_block(fact)
         return replace(world, blocks=(*[b for b in world.blocks if b.id != fact.id], fact))
     if change == "remove_block":
+        assert isinstance(fact, str)
         engine.remove_block(fact)
         return replace(world, blocks=tuple(b for b in world.blocks if b.id != fact))
     if change == "put_grant":
+        assert isinstance(fact, BreakGlassGrantFacts)
         engine.put_grant(fact)
         return replace(world, grants=(*[g for g in world.grants if g.id != fact.id], fact))
     if change == "end_grant":
+        assert isinstance(fact, tuple)
         grant_id, at = fact
         engine.end_grant(grant_id, ended_at=at)
         ended = [
@@ -84,7 +107,7 @@ def _apply(engine: Engine, world, change: str, fact):  # type: ignore[no-untyped
             for g in world.grants
         ]
         return replace(world, grants=tuple(ended))
-    assert change == "leaver"
+    assert change == "leaver" and isinstance(fact, str)
     user = next(u for u in world.users if u.id == fact)
     engine.replace_user(fact, replace(user, active=False))
     return replace(

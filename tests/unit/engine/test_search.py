@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accessctl.engine import Engine
+from accessctl.engine import CompiledPolicy, Engine, Snapshot
 from accessctl.engine.search import actions_permitted, subjects_permitted
 
 from .strategies import nows, policies, requests_for, worlds
@@ -15,7 +16,9 @@ from .strategies import nows, policies, requests_for, worlds
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy=policies(), world=worlds(), now=nows, data=st.data())
-def test_subject_search_equals_brute_force(policy, world, now, data) -> None:  # type: ignore[no-untyped-def]
+def test_subject_search_equals_brute_force(
+    policy: CompiledPolicy, world: Snapshot, now: datetime, data: st.DataObject
+) -> None:
     template = data.draw(requests_for(policy, world, with_patient=data.draw(st.booleans())))
     engine = Engine(policy, world)
     expected = sorted(
@@ -31,7 +34,9 @@ def test_subject_search_equals_brute_force(policy, world, now, data) -> None:  #
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy=policies(), world=worlds(), now=nows, data=st.data())
-def test_action_search_equals_brute_force(policy, world, now, data) -> None:  # type: ignore[no-untyped-def]
+def test_action_search_equals_brute_force(
+    policy: CompiledPolicy, world: Snapshot, now: datetime, data: st.DataObject
+) -> None:
     template = data.draw(requests_for(policy, world, with_patient=data.draw(st.booleans())))
     engine = Engine(policy, world)
     actions = sorted({p.action for role in policy.roles.values() for p in role.permissions})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from accessctl.engine.types import AssignmentFacts, CompiledPolicy, CompiledRole, Permission, ResourceType
+from accessctl.engine.types import AssignmentFacts, CompiledPolicy, CompiledRole, Permission, ResourceType, Scope
 from accessctl.policies.diff import diff, diff_text
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -12,9 +12,9 @@ NOTE = ResourceType("journal.note", "", True)
 REPORT = ResourceType("report.activity", "", False)
 
 
-def policy(version: str, **roles: list[tuple[str, str, str]]) -> CompiledPolicy:
+def policy(version: str, **roles: list[tuple[str, str, Scope]]) -> CompiledPolicy:
     compiled = {
-        role_id: CompiledRole(role_id, role_id, tuple(Permission(rt, a, s) for rt, a, s in perms))  # type: ignore[arg-type]
+        role_id: CompiledRole(role_id, role_id, tuple(Permission(rt, a, s) for rt, a, s in perms))
         for role_id, perms in roles.items()
     }
     return CompiledPolicy(version, compiled, {NOTE.name: NOTE, REPORT.name: REPORT})
@@ -25,8 +25,8 @@ def held(user: str, role: str, unit: str = "u1", *, ended: bool = False) -> Assi
     return AssignmentFacts(user, role, unit, NOW - timedelta(days=30), end)
 
 
-READ = ("journal.note", "read", "care_relation")
-VIEW = ("report.activity", "view", "unit")
+READ: tuple[str, str, Scope] = ("journal.note", "read", "care_relation")
+VIEW: tuple[str, str, Scope] = ("report.activity", "view", "unit")
 
 
 def test_role_changes_list_added_and_removed_permissions() -> None:
