@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench bench-http bench-scim clean
+.PHONY: install run test lint bench bench-http bench-floor bench-scim clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: install
 
 bench-http: install
 	$(BIN)/accessctl bench http
+
+bench-floor: install
+	$(BIN)/accessctl bench floor
 
 bench-scim: install
 	$(BIN)/accessctl bench scim

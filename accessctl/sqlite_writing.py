@@ -136,12 +136,13 @@ class WalCheckpoints:
             await asyncio.gather(self._running, return_exceptions=True)
 
 
-def checkpoint(engine: Engine) -> None:
-    """A PASSIVE checkpoint, outside any transaction (inside one SQLite refuses it: "database table is locked")."""
+def checkpoint(engine: Engine, *, truncate: bool = False) -> None:
+    """A PASSIVE checkpoint (or, with `truncate`, one that waits for readers and empties the WAL), outside any
+    transaction (inside one SQLite refuses it: "database table is locked")."""
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)" if truncate else "PRAGMA wal_checkpoint(PASSIVE)")
         cursor.close()
     finally:
         connection.close()

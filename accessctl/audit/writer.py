@@ -25,6 +25,9 @@ from accessctl.sqlite_writing import WalCheckpoints, synchronous_twin, writing
 
 log = logging.getLogger(__name__)
 
+# The most events one commit takes: queued requests are merged up to this many.
+MAX_BATCH = 500
+
 
 @dataclass
 class _Pending:
@@ -71,7 +74,7 @@ class AuditWriter:
         *,
         checkpoint_every: int = 1000,
         checkpoint_seconds: float = 10.0,
-        max_batch: int = 500,
+        max_batch: int = MAX_BATCH,
         queue_size: int = 10_000,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:

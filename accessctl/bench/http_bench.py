@@ -68,10 +68,10 @@ def bodies(facts: RegionFacts, singles: int, batches: int, seed: int) -> tuple[l
     return single, batched
 
 
-def bare_command(port: int, factory: str = "create_bare_app") -> list[str]:
+def bare_command(port: int, factory: str = "create_bare_app", *, lifespan: bool = True) -> list[str]:
     """The reference: the bare Litestar app (or another factory of `bench.bare_app`) under uvicorn with 2 workers,
     as the server runs."""
-    return [
+    command = [
         sys.executable,
         "-m",
         "uvicorn",
@@ -87,6 +87,7 @@ def bare_command(port: int, factory: str = "create_bare_app") -> list[str]:
         "--log-level",
         "warning",
     ]
+    return command if lifespan else [*command, "--lifespan", "off"]
 
 
 def _check(base: str, path: str, headers: dict[str, str], body: str, expect: int) -> None:
