@@ -92,6 +92,12 @@ class AuditWriter:
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
         self._wal = WalCheckpoints()
+        # PostgreSQL: batches of decisions go by one autocommitted COPY on a connection of the writer's own.
+        self._direct = (
+            store.DirectCopy(engine)
+            if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"
+            else None
+        )
 
     @classmethod
     def from_settings(cls, engine: Transactions, settings: Settings) -> AuditWriter:
@@ -126,6 +132,8 @@ class AuditWriter:
         await self._queue.put(None)
         await self._flusher
         await self._wal.close()
+        if self._direct is not None:
+            await self._direct.close()
 
     async def record(self, event: AuditEvent) -> None:
         await self.record_many((event,))
@@ -213,6 +221,15 @@ class AuditWriter:
                     written = self._link(conn, batch, recorded_at, sign_tail)
                     store.insert_batch(conn, written.events, written.checkpoint)
                 self._wal.after_commit(twin)
+            elif self._direct is not None and not any(pending.staged for pending in batch):
+                # Decisions only: linked here, then one COPY in its own implicit transaction when no checkpoint
+                # is due (all rows or none, committed before it returns); with a checkpoint, one transaction.
+                written = self._link(None, batch, recorded_at, sign_tail)
+                if written.checkpoint is None:
+                    await self._direct.append(written.events)
+                else:
+                    async with self.engine.begin() as conn:
+                        await store.append(conn, written.events, written.checkpoint)
             else:
                 async with self.engine.begin() as conn:
                     written = await conn.run_sync(self._link, batch, recorded_at, sign_tail)
@@ -224,11 +241,15 @@ class AuditWriter:
             state.checkpointed_seq, state.checkpointed_at = written.checkpoint.seq, time.monotonic()
         return written.taken
 
-    def _link(self, conn: Connection, batch: list[_Pending], recorded_at: datetime, sign_tail: bool) -> _Linked:
-        """Take the staged events' outbox rows (in `conn`'s transaction) and link the batch after the chain's head."""
+    def _link(self, conn: Connection | None, batch: list[_Pending], recorded_at: datetime, sign_tail: bool) -> _Linked:
+        """Take the staged events' outbox rows (in `conn`'s transaction) and link the batch after the chain's head.
+
+        `conn` may be None for a batch with no staged events."""
         state = self._state
         staged = [event.id for pending in batch if pending.staged for event in pending.events]
-        taken = store.take_staged(conn, staged)
+        if staged and conn is None:
+            raise ValueError("staged events are taken from the outbox in the batch's transaction")
+        taken = store.take_staged(conn, staged) if conn is not None else set()
         events = [
             event
             for pending in batch

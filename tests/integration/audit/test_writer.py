@@ -7,7 +7,7 @@ import itertools
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accessctl.audit.chain import GENESIS_HASH
@@ -23,6 +23,20 @@ from tests.integration.audit.helpers import decision
 async def _rows(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as conn:
         return list(await conn.execute(select(EVENTS).order_by(EVENTS.c.chain_id, EVENTS.c.seq)))
+
+
+async def _cut_other_connections(engine: AsyncEngine) -> int:
+    """On PostgreSQL, end every other connection to this database, as a restart would (0 on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    async with engine.connect() as conn:
+        cut = await conn.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    return int(cut or 0)
 
 
 async def _checkpoint_seqs(engine: AsyncEngine) -> list[int]:
@@ -70,9 +84,11 @@ async def test_failed_commit_fails_every_waiter_and_does_not_advance_the_chain(
     def refuse(_conn: Any) -> None:
         raise ConnectionError("database went away")
 
-    # The engine the writer commits through: on SQLite its synchronous twin.
+    # The engine the writer commits through: on SQLite its synchronous twin. On PostgreSQL a batch of decisions
+    # goes by one COPY on the writer's own connection: that connection is cut as well.
     store = synchronous_twin(audit_engine.sync_engine) or audit_engine.sync_engine
     event.listen(store, "commit", refuse)
+    await _cut_other_connections(audit_engine)
     try:
         results = await asyncio.gather(*(writer.record(decision(n)) for n in range(1, 20)), return_exceptions=True)
     finally:
@@ -158,3 +174,30 @@ async def test_records_of_two_writers_form_two_chains(audit_engine: AsyncEngine,
         report = await verify_log(conn, signer.public_keys())
     assert per_chain == {first.chain_id: 10, second.chain_id: 10}
     assert report.ok and report.chains == 2 and report.records == 20
+
+
+async def test_decisions_go_on_after_the_writer_s_connection_is_cut_and_a_refused_batch_fails_closed(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    if audit_engine.dialect.name != "postgresql":
+        pytest.skip("the writer's own connection is PostgreSQL's (SQLite commits through the twin)")
+    await writer.record(decision(0))  # the writer now holds its connection
+    # Cut while idle (as a server restart does): the next batch finds it closed and takes a new one.
+    assert await _cut_other_connections(audit_engine) >= 1
+    await asyncio.sleep(0.05)  # the driver notices
+    await writer.record(decision(1))
+    head = writer.head
+    assert head[0] == 2
+    # A batch the database refuses (a value too long for its column) fails every waiter; the chain stays.
+    refused = [decision(2), decision(3, resource_id="x" * 300), decision(4)]
+    results = await asyncio.gather(*(writer.record(e) for e in refused), return_exceptions=True)
+    assert results and all(isinstance(r, StoreUnavailable) for r in results)
+    assert writer.head == head
+    assert len(await _rows(audit_engine)) == 2
+
+    await writer.record(decision(99))
+    rows = await _rows(audit_engine)
+    assert [row.seq for row in rows] == [1, 2, 3]
+    assert rows[2].prev_hash == rows[1].hash
+    async with audit_engine.connect() as conn:
+        assert (await verify_log(conn, signer.public_keys())).ok
