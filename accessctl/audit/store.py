@@ -202,8 +202,9 @@ class DirectCopy:
     takes a new one from the engine's pool (checked there, as every pooled connection is).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, table: Table = EVENTS) -> None:
         self._engine = engine
+        self._table = table
         self._held: AsyncConnection | None = None
         self._driver: Any = None
 
@@ -211,10 +212,10 @@ class DirectCopy:
         if not batch:
             return
         driver = await self._connection()
-        statement = _event_insert(self._engine.dialect, EVENTS)
+        statement = _event_insert(self._engine.dialect, self._table)
         try:
             await driver.copy_records_to_table(
-                EVENTS.name, records=statement.rows(batch), columns=list(statement.columns)
+                self._table.name, records=statement.rows(batch), columns=list(statement.columns)
             )
         except BaseException:
             await self._drop()
@@ -233,6 +234,10 @@ class DirectCopy:
                 raise RuntimeError("the audit COPY needs a connection outside any transaction")
             self._held, self._driver = held, driver
         return self._driver
+
+    async def server_pid(self) -> int:
+        """The PostgreSQL backend serving this connection (`accessctl bench floor` counts its CPU)."""
+        return int((await self._connection()).get_server_pid())
 
     async def _drop(self) -> None:
         held, self._held, self._driver = self._held, None, None

@@ -2,7 +2,8 @@
 
 `bench http` measures the server under load. This measures what the server's work costs when nothing waits: the
 evaluation route's own code without a store (AuthZEN JSON in and out, decide, the audit event), chaining, and the
-audit store's insert and commit through the store's own functions, with the PostgreSQL backend's CPU counted too.
+audit store's insert and commit as the audit writer commits a batch of decisions (the store's own functions),
+with the PostgreSQL backend's CPU counted too.
 `floor_report` turns the stages into the best rates the cores allow. Left out, so the floor is a floor: the token
 cache, the latency histogram, the audit writer's queue, futures and turns, checkpoint signing, and PostgreSQL's
 background processes.
@@ -26,7 +27,7 @@ from typing import Any
 
 import msgspec
 from litestar.datastructures import State
-from sqlalchemy import Column, Connection, Index, MetaData, Table, select, text
+from sqlalchemy import Column, Connection, Index, MetaData, Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accessctl.audit import AuditEvent, store
@@ -184,19 +185,9 @@ def _make_scratch(sync: Connection, table: Table) -> None:
     sync.execute(table.insert().from_select(list(store.EVENTS.c.keys()), select(store.EVENTS)))
 
 
-async def _backend_pid(engine: AsyncEngine) -> tuple[Any, int | None]:
-    """A connection held for the stage, and its PostgreSQL backend's pid (None on SQLite)."""
-    conn = await engine.connect()
-    if conn.dialect.name != "postgresql":
-        return conn, None
-    pid = int(await conn.scalar(text("SELECT pg_backend_pid()")))
-    await conn.commit()
-    return conn, pid
-
-
 async def commits(engine: AsyncEngine, batches: Sequence[Sequence[ChainedEvent]], table: Table) -> Cost:
-    """Each batch inserted into `table` and committed through the audit store's own functions, one transaction
-    each, as the audit writer commits (on SQLite through its synchronous twin, from an empty WAL)."""
+    """Each batch inserted into `table` and committed as the audit writer commits a batch of decisions: on SQLite
+    through its synchronous twin (from an empty WAL), on PostgreSQL by one COPY on a connection of its own."""
     count = sum(len(b) for b in batches)
     if table is store.EVENTS:
         await PartitionMaker(engine).ensure(linked.event.occurred_at for batch in batches for linked in batch)
@@ -210,17 +201,17 @@ async def commits(engine: AsyncEngine, batches: Sequence[Sequence[ChainedEvent]]
                     store.insert_batch(conn, batch, None, table=table)
 
         return await _timed(on_sqlite, count)
-    conn, pid = await _backend_pid(engine)
+    direct = store.DirectCopy(engine, table)
     try:
+        pid = await direct.server_pid()
 
         async def on_server() -> None:
             for batch in batches:
-                async with conn.begin():
-                    await store.append(conn, batch, None, table=table)
+                await direct.append(batch)
 
         return await _timed(on_server, count, pid)
     finally:
-        await conn.close()
+        await direct.close()
 
 
 async def ensure_scratch_database(engine: AsyncEngine) -> None:
