@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, RowMapping, Table, delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accessctl.audit.chain import canonical_record
 from accessctl.audit.events import AuditEvent, ChainedEvent
@@ -133,6 +133,14 @@ def _event_insert(dialect: Dialect, table: Table = EVENTS) -> _EventInsert:
     return _EventInsert(str(compiled), columns, tuple(converters))
 
 
+def driver_rows(
+    dialect: Dialect, batch: Sequence[ChainedEvent], table: Table = EVENTS
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The batch's rows for the driver itself (a COPY), converted as SQLAlchemy converts them, and their columns."""
+    statement = _event_insert(dialect, table)
+    return list(statement.columns), statement.rows(batch)
+
+
 def insert_batch(
     conn: Connection, batch: Sequence[ChainedEvent], checkpoint: Checkpoint | None, *, table: Table = EVENTS
 ) -> None:
@@ -155,7 +163,7 @@ async def append(
     if conn.dialect.name != "postgresql" or not batch:
         await conn.run_sync(lambda sync: insert_batch(sync, batch, checkpoint, table=table))
         return
-    statement = _event_insert(conn.dialect, table)
+    columns, rows = driver_rows(conn.dialect, batch, table)
     driver = (await conn.get_raw_connection()).driver_connection  # asyncpg's
     assert driver is not None
     if not driver.is_in_transaction():
@@ -164,7 +172,7 @@ async def append(
         await conn.exec_driver_sql("SELECT 1")
     if not driver.is_in_transaction():
         raise RuntimeError("the audit COPY must run inside the batch's transaction")
-    await driver.copy_records_to_table(table.name, records=statement.rows(batch), columns=list(statement.columns))
+    await driver.copy_records_to_table(table.name, records=rows, columns=columns)
     if checkpoint is not None:
         await conn.execute(insert(CHECKPOINTS), [checkpoint_row(checkpoint)])
 
@@ -191,63 +199,3 @@ def take_staged(conn: Connection, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         return set()
     result = conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(ids)).returning(OUTBOX.c.id))
     return set(result.scalars())
-
-
-class DirectCopy:
-    """The audit writer's own PostgreSQL connection for batches that are nothing but rows: one binary COPY, in its
-    own implicit transaction (all rows or none, committed and flushed as any commit before it returns).
-
-    A pooled transaction costs the writer a ping, BEGIN, COMMIT and the pool's reset, each a round trip that waits
-    behind the event loop's other work; this is one. A connection that failed is dropped, and the next batch
-    takes a new one from the engine's pool (checked there, as every pooled connection is).
-    """
-
-    def __init__(self, engine: AsyncEngine, table: Table = EVENTS) -> None:
-        self._engine = engine
-        self._table = table
-        self._held: AsyncConnection | None = None
-        self._driver: Any = None
-
-    async def append(self, batch: Sequence[ChainedEvent]) -> None:
-        if not batch:
-            return
-        driver = await self._connection()
-        statement = _event_insert(self._engine.dialect, self._table)
-        try:
-            await driver.copy_records_to_table(
-                self._table.name, records=statement.rows(batch), columns=list(statement.columns)
-            )
-        except BaseException:
-            await self._drop()
-            raise
-
-    async def _connection(self) -> Any:
-        if self._driver is not None and self._driver.is_closed():
-            # Closed under us (the server restarted, or ended the session) and noticed by the driver: nothing of
-            # this batch was sent, so a new connection is safe. One that dies mid-COPY fails the batch instead.
-            await self._drop()
-        if self._held is None:
-            held = await self._engine.connect()
-            driver = (await held.get_raw_connection()).driver_connection
-            if driver is None or driver.is_in_transaction():
-                await held.close()
-                raise RuntimeError("the audit COPY needs a connection outside any transaction")
-            self._held, self._driver = held, driver
-        return self._driver
-
-    async def server_pid(self) -> int:
-        """The PostgreSQL backend serving this connection (`accessctl bench floor` counts its CPU)."""
-        return int((await self._connection()).get_server_pid())
-
-    async def _drop(self) -> None:
-        held, self._held, self._driver = self._held, None, None
-        if held is not None:
-            try:
-                await held.invalidate()
-            finally:
-                await held.close()
-
-    async def close(self) -> None:
-        held, self._held, self._driver = self._held, None, None
-        if held is not None:
-            await held.close()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accessctl.audit import store
 from accessctl.audit.chain import GENESIS_HASH, link_all
+from accessctl.audit.direct_copy import DirectCopy
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
@@ -94,9 +95,7 @@ class AuditWriter:
         self._wal = WalCheckpoints()
         # PostgreSQL: batches of decisions go by one autocommitted COPY on a connection of the writer's own.
         self._direct = (
-            store.DirectCopy(engine)
-            if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql"
-            else None
+            DirectCopy(engine) if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql" else None
         )
 
     @classmethod
@@ -129,11 +128,13 @@ class AuditWriter:
         if self._flusher is None or self._closing:
             return
         self._closing = True
-        await self._queue.put(None)
-        await self._flusher
-        await self._wal.close()
-        if self._direct is not None:
-            await self._direct.close()
+        try:
+            await self._queue.put(None)
+            await self._flusher
+            await self._wal.close()
+        finally:
+            if self._direct is not None:
+                await self._direct.close()
 
     async def record(self, event: AuditEvent) -> None:
         await self.record_many((event,))
@@ -242,9 +243,8 @@ class AuditWriter:
         return written.taken
 
     def _link(self, conn: Connection | None, batch: list[_Pending], recorded_at: datetime, sign_tail: bool) -> _Linked:
-        """Take the staged events' outbox rows (in `conn`'s transaction) and link the batch after the chain's head.
-
-        `conn` may be None for a batch with no staged events."""
+        """Take the staged events' outbox rows (in `conn`'s transaction; None when there are none) and link the
+        batch after the chain's head."""
         state = self._state
         staged = [event.id for pending in batch if pending.staged for event in pending.events]
         if staged and conn is None:
@@ -275,6 +275,8 @@ class AuditWriter:
         return self.signer.sign(self.chain_id, seq, digest, now) if due else None
 
     async def _reread_head(self) -> None:
+        if self._direct is not None:
+            await self._direct.fence()  # a COPY of unknown outcome is settled before the head is read
         async with self.engine.connect() as conn:
             head = await store.chain_head(conn, self.chain_id)
             checkpointed = await store.last_checkpoint_seq(conn, self.chain_id)

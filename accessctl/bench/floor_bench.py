@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from accessctl.audit import AuditEvent, store
 from accessctl.audit.actions import DECISIONS
 from accessctl.audit.chain import GENESIS_HASH, link_all
+from accessctl.audit.direct_copy import DirectCopy
 from accessctl.audit.events import ChainedEvent, new_event_id
 from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.writer import MAX_BATCH
@@ -201,7 +202,7 @@ async def commits(engine: AsyncEngine, batches: Sequence[Sequence[ChainedEvent]]
                     store.insert_batch(conn, batch, None, table=table)
 
         return await _timed(on_sqlite, count)
-    direct = store.DirectCopy(engine, table)
+    direct = DirectCopy(engine, table)
     try:
         pid = await direct.server_pid()
 

@@ -99,26 +99,3 @@ async def test_rows_appended_as_a_transaction_s_first_statement_go_when_it_rolls
         await store.append(conn, linked, None)
         await transaction.rollback()
     assert await _raw(audit_engine, linked[0].chain_id) == []
-
-
-async def test_direct_copy_commits_a_batch_on_its_own_and_a_bad_value_leaves_none_of_it(
-    audit_engine: AsyncEngine,
-) -> None:
-    if audit_engine.dialect.name != "postgresql":
-        pytest.skip("the direct COPY is PostgreSQL's path (SQLite commits through the writer's twin)")
-    direct = store.DirectCopy(audit_engine)
-    try:
-        good = _linked([decision(1), decision(2)])
-        await direct.append(good)
-        # Committed when it returns: another connection reads the rows, as the ORM would have written them.
-        assert [row["id"] for row in await _raw(audit_engine, good[0].chain_id)] == [c.event.id for c in good]
-        bad = _linked([decision(3), decision(4, resource_id="x" * 300)])
-        with pytest.raises(Exception, match="too long"):
-            await direct.append(bad)
-        assert await _raw(audit_engine, bad[0].chain_id) == []
-        # The connection that failed is dropped; the next batch goes on a fresh one.
-        again = _linked([decision(5)])
-        await direct.append(again)
-        assert len(await _raw(audit_engine, again[0].chain_id)) == 1
-    finally:
-        await direct.close()

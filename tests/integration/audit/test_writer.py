@@ -84,8 +84,9 @@ async def test_failed_commit_fails_every_waiter_and_does_not_advance_the_chain(
     def refuse(_conn: Any) -> None:
         raise ConnectionError("database went away")
 
-    # The engine the writer commits through: on SQLite its synchronous twin. On PostgreSQL a batch of decisions
-    # goes by one COPY on the writer's own connection: that connection is cut as well.
+    # The engine the writer commits through: on SQLite its synchronous twin. On PostgreSQL the batch below reaches
+    # a due checkpoint and so commits in a transaction; decisions alone go by the writer's own COPY (tests below),
+    # whose connection is cut here as well, so neither path can commit the batch.
     store = synchronous_twin(audit_engine.sync_engine) or audit_engine.sync_engine
     event.listen(store, "commit", refuse)
     await _cut_other_connections(audit_engine)
@@ -176,28 +177,59 @@ async def test_records_of_two_writers_form_two_chains(audit_engine: AsyncEngine,
     assert report.ok and report.chains == 2 and report.records == 20
 
 
-async def test_decisions_go_on_after_the_writer_s_connection_is_cut_and_a_refused_batch_fails_closed(
+def _postgres_only(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the writer's own connection is PostgreSQL's (SQLite commits through the twin)")
+
+
+async def test_decisions_with_no_checkpoint_due_take_no_transaction(
+    writer: AuditWriter, audit_engine: AsyncEngine
+) -> None:
+    _postgres_only(audit_engine)
+    await writer.record(decision(0))  # the first batch also makes its month's partition, in a transaction
+    begun: list[object] = []
+
+    def count(conn: object) -> None:
+        begun.append(conn)
+
+    event.listen(audit_engine.sync_engine, "begin", count)
+    try:
+        for n in range(1, 4):  # the fixture's writer signs every 10 records: none is due
+            await writer.record(decision(n))
+    finally:
+        event.remove(audit_engine.sync_engine, "begin", count)
+    assert begun == []
+    assert [row.seq for row in await _rows(audit_engine)] == [1, 2, 3, 4]
+
+
+async def test_decisions_go_on_at_once_after_the_writer_s_connection_is_cut(
     writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
 ) -> None:
-    if audit_engine.dialect.name != "postgresql":
-        pytest.skip("the writer's own connection is PostgreSQL's (SQLite commits through the twin)")
+    _postgres_only(audit_engine)
     await writer.record(decision(0))  # the writer now holds its connection
-    # Cut while idle (as a server restart does): the next batch finds it closed and takes a new one.
     assert await _cut_other_connections(audit_engine) >= 1
-    await asyncio.sleep(0.05)  # the driver notices
-    await writer.record(decision(1))
+    await writer.record(decision(1))  # at once, as after a server restart: no caller hears of it
+    rows = await _rows(audit_engine)
+    assert [row.seq for row in rows] == [1, 2]
+    async with audit_engine.connect() as conn:
+        assert (await verify_log(conn, signer.public_keys())).ok
+
+
+async def test_a_batch_of_decisions_the_database_refuses_fails_closed_and_the_chain_goes_on(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    _postgres_only(audit_engine)
+    await writer.record(decision(0))
     head = writer.head
-    assert head[0] == 2
-    # A batch the database refuses (a value too long for its column) fails every waiter; the chain stays.
-    refused = [decision(2), decision(3, resource_id="x" * 300), decision(4)]
+    refused = [decision(1), decision(2, resource_id="x" * 300), decision(3)]  # a value too long for its column
     results = await asyncio.gather(*(writer.record(e) for e in refused), return_exceptions=True)
     assert results and all(isinstance(r, StoreUnavailable) for r in results)
     assert writer.head == head
-    assert len(await _rows(audit_engine)) == 2
+    assert len(await _rows(audit_engine)) == 1
 
     await writer.record(decision(99))
     rows = await _rows(audit_engine)
-    assert [row.seq for row in rows] == [1, 2, 3]
-    assert rows[2].prev_hash == rows[1].hash
+    assert [row.seq for row in rows] == [1, 2]
+    assert rows[1].prev_hash == rows[0].hash
     async with audit_engine.connect() as conn:
         assert (await verify_log(conn, signer.public_keys())).ok
