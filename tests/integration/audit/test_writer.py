@@ -39,6 +39,23 @@ async def _cut_other_connections(engine: AsyncEngine) -> int:
     return int(cut or 0)
 
 
+async def _failed_closed_and_the_chain_goes_on(
+    writer: AuditWriter, engine: AsyncEngine, signer: CheckpointSigner, results: list[Any], head: tuple[int, str]
+) -> None:
+    """Every caller of the failed batch heard StoreUnavailable, nothing of it is stored, the chain did not move, and
+    the next record follows the one committed before the failure, in a log that verifies."""
+    assert results and all(isinstance(r, StoreUnavailable) for r in results)
+    assert writer.head == head
+    assert len(await _rows(engine)) == 1
+
+    await writer.record(decision(99))
+    rows = await _rows(engine)
+    assert [row.seq for row in rows] == [1, 2]
+    assert rows[1].prev_hash == rows[0].hash
+    async with engine.connect() as conn:
+        assert (await verify_log(conn, signer.public_keys())).ok
+
+
 async def _checkpoint_seqs(engine: AsyncEngine) -> list[int]:
     async with engine.connect() as conn:
         return list((await conn.execute(select(CHECKPOINTS.c.seq).order_by(CHECKPOINTS.c.seq))).scalars())
@@ -94,16 +111,7 @@ async def test_failed_commit_fails_every_waiter_and_does_not_advance_the_chain(
         results = await asyncio.gather(*(writer.record(decision(n)) for n in range(1, 20)), return_exceptions=True)
     finally:
         event.remove(store, "commit", refuse)
-    assert results and all(isinstance(r, StoreUnavailable) for r in results)
-    assert writer.head == head
-    assert len(await _rows(audit_engine)) == 1
-
-    await writer.record(decision(99))
-    rows = await _rows(audit_engine)
-    assert [row.seq for row in rows] == [1, 2]
-    assert rows[1].prev_hash == rows[0].hash
-    async with audit_engine.connect() as conn:
-        assert (await verify_log(conn, signer.public_keys())).ok
+    await _failed_closed_and_the_chain_goes_on(writer, audit_engine, signer, results, head)
 
 
 async def test_full_queue_makes_callers_wait_and_loses_nothing(
@@ -223,13 +231,4 @@ async def test_a_batch_of_decisions_the_database_refuses_fails_closed_and_the_ch
     head = writer.head
     refused = [decision(1), decision(2, resource_id="x" * 300), decision(3)]  # a value too long for its column
     results = await asyncio.gather(*(writer.record(e) for e in refused), return_exceptions=True)
-    assert results and all(isinstance(r, StoreUnavailable) for r in results)
-    assert writer.head == head
-    assert len(await _rows(audit_engine)) == 1
-
-    await writer.record(decision(99))
-    rows = await _rows(audit_engine)
-    assert [row.seq for row in rows] == [1, 2]
-    assert rows[1].prev_hash == rows[0].hash
-    async with audit_engine.connect() as conn:
-        assert (await verify_log(conn, signer.public_keys())).ok
+    await _failed_closed_and_the_chain_goes_on(writer, audit_engine, signer, results, head)
