@@ -18,10 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from accessctl.audit import store
 from accessctl.audit.events import ChainedEvent
 
-# Failures of the connection rather than of the rows: the batch may or may not have reached the server.
+# Failures of the connection rather than of the rows: the batch may or may not have reached the server. (A timeout
+# is one: TimeoutError is an OSError.)
 CONNECTION_FAILURES = (asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError, OSError)
 # How long `fence` waits for a dropped backend to end (pg_terminate_backend's timeout, in ms).
 FENCE_TIMEOUT_MS = 5000
+# How long one COPY may take before it is cancelled and counted a connection failure: a batch takes milliseconds,
+# and a peer that died without a word would otherwise hold the writer until TCP gives up.
+COPY_TIMEOUT_S = 30.0
 
 
 class DirectCopy:
@@ -32,9 +36,10 @@ class DirectCopy:
     reaches the writer, which fails the batch's callers closed, `fence`s, and re-reads its chain's head.
     """
 
-    def __init__(self, engine: AsyncEngine, table: Table = store.EVENTS) -> None:
+    def __init__(self, engine: AsyncEngine, table: Table = store.EVENTS, *, timeout_s: float = COPY_TIMEOUT_S) -> None:
         self._engine = engine
         self._table = table
+        self._timeout_s = timeout_s
         self._held: AsyncConnection | None = None
         self._driver: Any = None  # asyncpg's Connection (the package has no type information)
         self._pid = 0
@@ -59,7 +64,7 @@ class DirectCopy:
                 raise
 
     async def _copy(self, driver: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        await driver.copy_records_to_table(self._table.name, records=rows, columns=columns)
+        await driver.copy_records_to_table(self._table.name, records=rows, columns=columns, timeout=self._timeout_s)
 
     async def server_pid(self) -> int:
         """The PostgreSQL backend serving the held connection (`accessctl bench floor` counts its CPU)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -144,3 +145,24 @@ async def test_fence_ends_the_backends_of_dropped_connections_and_forgets_them(
         assert direct._dropped == []
     finally:
         await lingering.close()
+
+
+async def test_a_copy_that_takes_too_long_is_cancelled_tried_once_more_and_fails(audit_engine: AsyncEngine) -> None:
+    if audit_engine.dialect.name != "postgresql":
+        pytest.skip("the direct COPY is PostgreSQL's path")
+    await PartitionMaker(audit_engine).ensure([T0])
+    slow = DirectCopy(audit_engine, timeout_s=0.3)
+    try:
+        first = await slow.server_pid()
+        batch = _linked(decision(12))
+        async with audit_engine.connect() as blocker:
+            await blocker.execute(text("LOCK TABLE audit_events IN EXCLUSIVE MODE"))
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await slow.append(batch)  # waits for the lock past its timeout, twice
+            assert time.monotonic() - started >= 0.55
+            await blocker.rollback()
+        assert await _ids(audit_engine, batch) == []
+        assert await slow.server_pid() != first
+    finally:
+        await slow.close()
