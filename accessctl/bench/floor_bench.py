@@ -52,6 +52,7 @@ from accessctl.web.evaluation_endpoint import EVALUATION_ROUTES
 QUERY_INDEXES = frozenset({"patient", "user_id", "unit_id", "organisation_id"})
 SCRATCH = "audit_events_floor"
 SINGLE_ROUTE, BATCH_ROUTE = "/access/v1/evaluation", "/access/v1/evaluations"
+RAW_BARE_FACTORY = "create_raw_bare_app"
 # Rows per commit: single evaluations in `bench http` (32 connections over 2 workers), and batches of 100, which
 # the audit writer merges into commits of up to MAX_BATCH rows.
 SINGLE_COMMIT, BATCH_COMMIT = 16, MAX_BATCH
@@ -290,9 +291,9 @@ def bare_run(factory: str, plan: FloorPlan, body: str, workdir: Path) -> BareRun
     """A bare app of `bench.bare_app` (2 workers) under `bench http`'s load generator and headers."""
     port = free_port()
     log = workdir / f"{factory}.log"
-    with running_server(
-        bare_command(port, factory), clean_env({}), port, log, ready_path="/health/ready", timeout_s=120
-    ):
+    # The raw ASGI app speaks HTTP only: uvicorn must not open a lifespan with it.
+    command = bare_command(port, factory, lifespan=factory != RAW_BARE_FACTORY)
+    with running_server(command, clean_env({}), port, log, ready_path="/health/ready", timeout_s=120):
         load = Load(port, "/bare", plan.headers, [body], plan.connections, 1.0)
         drive(load, workdir, use_wrk=plan.use_wrk)
         busy = machine_busy_s()
@@ -307,7 +308,7 @@ def run(facts: RegionFacts, plan: FloorPlan, workdir: Path, *, seed: int) -> dic
     """Measure every stage, then the bare Litestar and raw ASGI endpoints (see `floor_report` for the rest)."""
     result = asyncio.run(_measure(facts, plan, seed))
     single_body, _ = bodies(facts, singles=1, batches=0, seed=seed)
-    for name, factory in (("bare", "create_bare_app"), ("raw_bare", "create_raw_bare_app")):
+    for name, factory in (("bare", "create_bare_app"), ("raw_bare", RAW_BARE_FACTORY)):
         bare = bare_run(factory, plan, single_body[0], workdir)
         result[f"{name}_rps"], result[f"{name}_cpu_us"] = bare.per_second, bare.machine_cpu_us
     return result
