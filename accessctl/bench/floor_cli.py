@@ -9,18 +9,11 @@ from pathlib import Path
 
 import click
 
-from accessctl.demo.population import DEFAULT_SEED, DEFAULT_USERS
+from accessctl.bench.options import demo_region_options
 
 
 @click.command("floor")
-@click.option(
-    "--users",
-    type=click.IntRange(min=50),
-    default=DEFAULT_USERS,
-    show_default=True,
-    help="Health workers in the demo region the bench loads.",
-)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Demo seed.")
+@demo_region_options
 @click.option(
     "--decisions",
     type=click.IntRange(min=1000),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from accessctl.demo.population import DEFAULT_SEED, DEFAULT_USERS
+from accessctl.bench.options import demo_region_options
 
 
 def _client_name(use_wrk: bool) -> str:
@@ -18,14 +18,7 @@ def _client_name(use_wrk: bool) -> str:
 
 
 @click.command("http")
-@click.option(
-    "--users",
-    type=click.IntRange(min=50),
-    default=DEFAULT_USERS,
-    show_default=True,
-    help="Health workers in the demo region the bench loads.",
-)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Demo seed.")
+@demo_region_options
 @click.option(
     "--seconds",
     type=click.FloatRange(min=1, max=300),
