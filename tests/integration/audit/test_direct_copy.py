@@ -21,11 +21,17 @@ from tests.integration.audit.helpers import T0, decision
 
 
 @pytest.fixture
-async def direct(audit_engine: AsyncEngine) -> AsyncIterator[DirectCopy]:
+async def postgres(audit_engine: AsyncEngine) -> AsyncEngine:
+    """The audit database, on PostgreSQL only, with the month of the test records made."""
     if audit_engine.dialect.name != "postgresql":
         pytest.skip("the direct COPY is PostgreSQL's path (SQLite commits through the writer's twin)")
     await PartitionMaker(audit_engine).ensure([T0])
-    copy = DirectCopy(audit_engine)
+    return audit_engine
+
+
+@pytest.fixture
+async def direct(postgres: AsyncEngine) -> AsyncIterator[DirectCopy]:
+    copy = DirectCopy(postgres)
     yield copy
     await copy.close()
 
@@ -97,10 +103,8 @@ class _LostAfterCommit(DirectCopy):
             raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
 
 
-async def test_a_batch_of_unknown_outcome_is_retried_and_never_stored_twice(audit_engine: AsyncEngine) -> None:
-    if audit_engine.dialect.name != "postgresql":
-        pytest.skip("the direct COPY is PostgreSQL's path")
-    await PartitionMaker(audit_engine).ensure([T0])
+async def test_a_batch_of_unknown_outcome_is_retried_and_never_stored_twice(postgres: AsyncEngine) -> None:
+    audit_engine = postgres
     lost = _LostAfterCommit(audit_engine)
     try:
         batch = _linked(decision(8), decision(9))
@@ -147,10 +151,8 @@ async def test_fence_ends_the_backends_of_dropped_connections_and_forgets_them(
         await lingering.close()
 
 
-async def test_a_copy_that_takes_too_long_is_cancelled_tried_once_more_and_fails(audit_engine: AsyncEngine) -> None:
-    if audit_engine.dialect.name != "postgresql":
-        pytest.skip("the direct COPY is PostgreSQL's path")
-    await PartitionMaker(audit_engine).ensure([T0])
+async def test_a_copy_that_takes_too_long_is_cancelled_tried_once_more_and_fails(postgres: AsyncEngine) -> None:
+    audit_engine = postgres
     slow = DirectCopy(audit_engine, timeout_s=0.3)
     try:
         first = await slow.server_pid()
