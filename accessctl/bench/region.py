@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from accessctl import migrate
 from accessctl.db import Database
 from accessctl.engine import AssignmentFacts, CompiledPolicy, Snapshot
 from accessctl.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,33 @@ async def _load_if_empty(settings: Settings, users: int, seed: int) -> bool:
 def prepare_region(settings: Settings, users: int, seed: int) -> bool:
     """Migrate the database to head and load the demo region when it is empty; True when it was loaded now."""
     url = settings.database_url.reveal()
-    if url.startswith("postgresql"):
+    postgres = url.startswith("postgresql")
+    if postgres:
         asyncio.run(_create_postgres_database(url))
     migrate.upgrade(url, quiet=True)
-    return asyncio.run(_load_if_empty(settings, users, seed))
+    loaded = asyncio.run(_load_if_empty(settings, users, seed))
+    if postgres:
+        asyncio.run(_checkpoint_postgres(settings))
+    return loaded
+
+
+async def _checkpoint_postgres(settings: Settings) -> None:
+    """Have PostgreSQL write the loaded region back to its files before anything is timed.
+
+    Loading leaves a backlog of dirty pages that PostgreSQL would write back during the first scenario: seen as a
+    p99 of 37-95 ms for single evaluations that is 8-12 ms once the backlog is written. (SQLite needs nothing: the
+    load's last connection copies its WAL into the database file on closing.)
+    """
+    database = Database.from_settings(settings)
+    try:
+        async with database.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                await conn.execute(text("CHECKPOINT"))
+            except DBAPIError as exc:  # CHECKPOINT needs a superuser or the pg_checkpoint role
+                log.warning("no CHECKPOINT before timing (%s): the first scenario may see its write-back", exc.orig)
+    finally:
+        await database.dispose()
 
 
 async def _read_facts(settings: Settings) -> RegionFacts:

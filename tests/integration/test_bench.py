@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from accessctl.audit import store
 from accessctl.audit.actions import DECISIONS
 from accessctl.bench import floor_bench, floor_report, scim_bench
+from accessctl.bench.region import prepare_region
 from accessctl.bench.scim_calls import LABELS, OPERATIONS
 from accessctl.cli import main
 from accessctl.db import Database
@@ -187,3 +188,24 @@ def test_floor_bench_times_every_stage_into_the_audit_table_and_refuses_a_log_wi
     else:  # SQLite works in this process
         assert servers == [None] * 4
     assert result["misses"] == [row.label for row in floor_report.rows(result) if row.verdict == "MISS"]
+
+
+async def _requested_checkpoints(url: str) -> int:
+    database = Database.from_settings(Settings(database_url=Secret(url)))
+    try:
+        async with database.engine.connect() as conn:
+            return int(await conn.scalar(text("SELECT checkpoints_req FROM pg_stat_bgwriter")) or 0)
+    finally:
+        await database.dispose()
+
+
+def test_preparing_the_region_on_postgresql_writes_the_load_back_before_anything_is_timed(tmp_path: Path) -> None:
+    server = os.environ.get("ACCESSCTL_TEST_DATABASE_URL") or None
+    if not server:
+        pytest.skip("a CHECKPOINT is PostgreSQL's (SQLite's load empties its WAL as its last connection closes)")
+    with fresh_database(server, tmp_path) as url:
+        settings = Settings(database_url=Secret(url), data_dir=tmp_path)
+        before = asyncio.run(_requested_checkpoints(url))
+        assert prepare_region(settings, users=300, seed=7)
+        # The load's dirty pages were written by a CHECKPOINT, not during the first scenario timed.
+        assert asyncio.run(_requested_checkpoints(url)) > before
