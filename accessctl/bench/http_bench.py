@@ -7,6 +7,7 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import httpx
@@ -32,6 +33,9 @@ class HttpPlan:
     connections: int
     warmup_seconds: float
     use_wrk: bool
+    # Bare, single and batch are driven in turn this many times; figures are medians over the rounds, and the share
+    # of bare is taken within each round (this machine's speed drifts by a fifth between minutes).
+    rounds: int = 3
     ready_timeout_s: float = 180.0
 
 
@@ -101,14 +105,14 @@ def _check(base: str, path: str, headers: dict[str, str], body: str, expect: int
 
 
 def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *, seed: int) -> dict[str, Any]:
-    """Start both servers, drive bare, single and batch scenarios in turn, stop both servers."""
+    """Start both servers, drive the bare, single and batch scenarios in turn for each round, stop both servers."""
     single, batched = bodies(facts, singles=5000, batches=50, seed=seed)
     token = bench_token(settings, ["authz:evaluate"])
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     bare_port, app_port = free_port(), free_port()
     bare_cmd = bare_command(bare_port)
     app_cmd = serve_command(app_port, workers=2)
-    results: dict[str, LoadResult] = {}
+    results: dict[str, list[LoadResult]] = {}
     with ExitStack() as stack:
         bare = stack.enter_context(
             running_server(
@@ -138,39 +142,49 @@ def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *
         _check(bare, "/bare", headers, single[0], 1)
         _check(app, "/access/v1/evaluation", headers, single[0], 1)
         _check(app, "/access/v1/evaluations", headers, batched[0], BATCH)
-        for name, (port, path, sent) in scenarios.items():
-            if plan.warmup_seconds > 0:
-                drive(
-                    Load(port, path, headers, sent, plan.connections, plan.warmup_seconds),
-                    workdir,
-                    use_wrk=plan.use_wrk,
+        for round_ in range(plan.rounds):
+            for name, (port, path, sent) in scenarios.items():
+                if round_ == 0 and plan.warmup_seconds > 0:
+                    drive(
+                        Load(port, path, headers, sent, plan.connections, plan.warmup_seconds),
+                        workdir,
+                        use_wrk=plan.use_wrk,
+                    )
+                result = drive(
+                    Load(port, path, headers, sent, plan.connections, plan.seconds), workdir, use_wrk=plan.use_wrk
                 )
-            results[name] = drive(
-                Load(port, path, headers, sent, plan.connections, plan.seconds), workdir, use_wrk=plan.use_wrk
-            )
-    return summary(results, facts, plan)
+                results.setdefault(name, []).append(result)
+    return summary(results, len(facts.snapshot.users), plan)
 
 
-def summary(results: dict[str, LoadResult], facts: RegionFacts, plan: HttpPlan) -> dict[str, Any]:
-    bare, single, batch = results["bare"], results["single"], results["batch"]
+def summary(results: dict[str, list[LoadResult]], users: int, plan: HttpPlan) -> dict[str, Any]:
+    """Medians over the rounds; the single/bare share is each round's own, then their median."""
+    shares = [
+        single.per_second / bare.per_second if bare.per_second else 0.0
+        for bare, single in zip(results["bare"], results["single"], strict=True)
+    ]
     out: dict[str, Any] = {
-        "users": len(facts.snapshot.users),
+        "users": users,
         "connections": plan.connections,
         "seconds": plan.seconds,
+        "rounds": plan.rounds,
         "load_generator": "wrk" if plan.use_wrk else "python",
         "batch_size": BATCH,
-        "single_share_of_bare": single.per_second / bare.per_second if bare.per_second else 0.0,
-        "batch_decisions_per_s": batch.per_second * BATCH,
+        "single_share_of_bare": median(shares),
+        "single_share_of_bare_rounds": shares,
+        "batch_decisions_per_s": median(r.per_second for r in results["batch"]) * BATCH,
     }
-    for name, r in results.items():
+    for name, runs in results.items():
         out.update(
             {
-                f"{name}_rps": r.per_second,
-                f"{name}_p50_ms": r.p50_ms,
-                f"{name}_p99_ms": r.p99_ms,
-                f"{name}_requests": r.requests,
-                f"{name}_errors": r.errors,
-                f"{name}_non_2xx": r.non_2xx,
+                f"{name}_rps": median(r.per_second for r in runs),
+                f"{name}_rps_rounds": [r.per_second for r in runs],
+                f"{name}_p50_ms": median(r.p50_ms for r in runs),
+                f"{name}_p99_ms": median(r.p99_ms for r in runs),
+                f"{name}_p99_ms_rounds": [r.p99_ms for r in runs],
+                f"{name}_requests": sum(r.requests for r in runs),
+                f"{name}_errors": sum(r.errors for r in runs),
+                f"{name}_non_2xx": sum(r.non_2xx for r in runs),
             }
         )
     return out

@@ -24,7 +24,14 @@ def _client_name(use_wrk: bool) -> str:
     type=click.FloatRange(min=1, max=300),
     default=10.0,
     show_default=True,
-    help="Measured time per scenario (bare, single, batch); each also gets a short warm-up.",
+    help="Measured time per scenario (bare, single, batch) and round; each gets a short warm-up first.",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Times the three scenarios are driven in turn; the figures are medians over the rounds.",
 )
 @click.option(
     "--connections",
@@ -48,6 +55,7 @@ def http(
     users: int,
     seed: int,
     seconds: float,
+    rounds: int,
     connections: int,
     database_url: str | None,
     python_client: bool,
@@ -70,10 +78,15 @@ def http(
         prepare_region(settings, users, seed)
         facts = read_facts(settings)
         plan = http_bench.HttpPlan(
-            seconds=seconds, connections=connections, warmup_seconds=min(2.0, seconds / 2), use_wrk=use_wrk
+            seconds=seconds,
+            connections=connections,
+            warmup_seconds=min(2.0, seconds / 2),
+            use_wrk=use_wrk,
+            rounds=rounds,
         )
         click.echo(
-            f"starting both servers; then 3 scenarios x {seconds:g} s with {_client_name(use_wrk)}",
+            f"starting both servers; then {rounds} round(s) of 3 scenarios x {seconds:g} s, "
+            f"with {_client_name(use_wrk)}",
             err=True,
         )
         try:
@@ -89,6 +102,7 @@ def http(
         f"{os.cpu_count()} CPUs: the load generator and the 2 server workers share them, so absolute numbers are "
         "lower than on a dedicated box; compare against the bare endpoint measured in the same run",
         "single and batch evaluations are all about patients, so each decision waits for its audit commit",
+        f"figures are medians of {result['rounds']} round(s); single / bare is each round's share, then its median",
         f"errors/non-2xx: bare {result['bare_errors']}/{result['bare_non_2xx']}, single {result['single_errors']}/"
         f"{result['single_non_2xx']}, batch {result['batch_errors']}/{result['batch_non_2xx']}",
     ]

@@ -83,11 +83,14 @@ def test_http_bench_drives_both_servers_and_reports_throughput_and_latency(clien
     if not _loopback_bindable():
         pytest.skip("no loopback port can be bound here")
     extra = ["--python-client"] if client == "python" else []
-    result = _run(["bench", "http", "--users", "300", "--seconds", "1", "--connections", "4", *extra, "--json"])
+    args = ["bench", "http", "--users", "300", "--seconds", "1", "--rounds", "2", "--connections", "4", *extra]
+    result = _run([*args, "--json"])
     assert result.keys() >= HTTP_KEYS
     assert all(isinstance(result[k], float) and result[k] > 0 for k in HTTP_KEYS)
     assert result["batch_decisions_per_s"] == pytest.approx(result["batch_rps"] * 100)
+    assert len(result["single_share_of_bare_rounds"]) == 2
     for scenario in ("bare", "single", "batch"):
+        assert len(result[f"{scenario}_rps_rounds"]) == 2 and all(rps > 0 for rps in result[f"{scenario}_rps_rounds"])
         assert result[f"{scenario}_requests"] > 0
         assert result[f"{scenario}_non_2xx"] == 0
         assert result[f"{scenario}_errors"] == 0
