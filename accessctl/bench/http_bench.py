@@ -73,25 +73,10 @@ def bodies(facts: RegionFacts, singles: int, batches: int, seed: int) -> tuple[l
 
 
 def bare_command(port: int, factory: str = "create_bare_app", *, lifespan: bool = True) -> list[str]:
-    """The reference: the bare Litestar app (or another factory of `bench.bare_app`) under uvicorn with 2 workers,
-    as the server runs."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        f"accessctl.bench.bare_app:{factory}",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    return command if lifespan else [*command, "--lifespan", "off"]
+    """The reference: the bare Litestar app (or another factory of `bench.bare_app`) with 2 workers, served as
+    `accessctl serve` serves (`bench.bare_serve`)."""
+    command = [sys.executable, "-m", "accessctl.bench.bare_serve", factory, str(port)]
+    return command if lifespan else [*command, "--no-lifespan"]
 
 
 def _check(base: str, path: str, headers: dict[str, str], body: str, expect: int) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 import uvicorn
 
+from accessctl.commands.workers import serve as workers_serve
+
 
 @click.command()
 @click.option("--host", default=None, help="Interface to bind (default from ACCESSCTL_HOST, 127.0.0.1).")
@@ -16,7 +18,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     from accessctl.cli import settings_of
 
     settings = settings_of(ctx)
-    uvicorn.run(
+    config = uvicorn.Config(
         "accessctl.web.asgi:app_from_env",
         factory=True,
         host=host or settings.host,
@@ -25,3 +27,4 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+    workers_serve(config)
