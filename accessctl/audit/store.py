@@ -136,7 +136,8 @@ def _event_insert(dialect: Dialect, table: Table = EVENTS) -> _EventInsert:
 def driver_rows(
     dialect: Dialect, batch: Sequence[ChainedEvent], table: Table = EVENTS
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The batch's rows for the driver itself (a COPY), converted as SQLAlchemy converts them, and their columns."""
+    """The batch's rows for the driver itself (a COPY, an executemany), converted as SQLAlchemy converts them, in
+    the order of their columns, which come second."""
     statement = _event_insert(dialect, table)
     return list(statement.columns), statement.rows(batch)
 
@@ -148,9 +149,16 @@ def insert_batch(
 
     `table` is the audit table, or a table of the same columns (`accessctl bench floor` times a scratch copy).
     """
-    if batch:
-        statement = _event_insert(conn.dialect, table)
-        conn.exec_driver_sql(statement.sql, statement.rows(batch))
+    insert_rows(conn, driver_rows(conn.dialect, batch, table)[1], checkpoint, table=table)
+
+
+def insert_rows(
+    conn: Connection, rows: Sequence[tuple[Any, ...]], checkpoint: Checkpoint | None, *, table: Table = EVENTS
+) -> None:
+    """`insert_batch` for rows already converted by `driver_rows` (the audit writer converts them before it takes
+    SQLite's write lock)."""
+    if rows:
+        conn.exec_driver_sql(_event_insert(conn.dialect, table).sql, list(rows))
     if checkpoint is not None:
         conn.execute(insert(CHECKPOINTS), [checkpoint_row(checkpoint)])
 

