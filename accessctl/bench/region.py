@@ -68,7 +68,8 @@ async def _load_if_empty(settings: Settings, users: int, seed: int) -> bool:
 
 
 def prepare_region(settings: Settings, users: int, seed: int) -> bool:
-    """Migrate the database to head and load the demo region when it is empty; True when it was loaded now."""
+    """Migrate the database to head, load the demo region when it is empty (True when it was loaded now), and on
+    PostgreSQL have the server write it all back before anything is timed."""
     url = settings.database_url.reveal()
     postgres = url.startswith("postgresql")
     if postgres:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from accessctl import migrate
 from accessctl.commands.workers import WorkerSocket
 from accessctl.migrate import PROJECT_ROOT
 from tests.live_server import free_port
@@ -79,7 +81,8 @@ def test_a_worker_socket_reaches_each_worker_as_its_own_socket_on_the_same_addre
         # Unpickled as a spawned worker unpickles it.
         with pickle.loads(ForkingPickler.dumps(sent)) as received:  # noqa: S301  # bytes this test just made
             assert received.getsockname() == sent.getsockname()
-            assert received.fileno() != sent.fileno()
+            # A socket of its own, not the supervisor's passed on (which would be the same socket under a new fd).
+            assert os.fstat(received.fileno()).st_ino != os.fstat(sent.fileno()).st_ino
             assert received.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
 
 
@@ -101,15 +104,62 @@ def test_two_workers_listen_on_sockets_of_their_own_and_both_get_connections(tmp
         assert sum(held.values()) == 32 and len(held) == 2
 
 
+def _serve_two_workers(port: int, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "accessctl.cli", "serve", "--port", str(port), "--workers", "2"]
+    env = {**os.environ, "ACCESSCTL_DATA_DIR": str(tmp_path)}
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT, env=env)
+
+
 def test_a_port_in_use_stops_the_server_at_once_with_the_reason(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        command = [sys.executable, "-m", "accessctl.cli", "serve", "--port", str(port), "--workers", "2"]
-        env = {**os.environ, "ACCESSCTL_DATA_DIR": str(tmp_path)}
-        done = subprocess.run(
-            command, check=False, capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT, env=env
-        )
-    assert done.returncode != 0
+        done = _serve_two_workers(port, tmp_path)
+    assert done.returncode == 3  # uvicorn's STARTUP_FAILURE: its supervisor does not restart such a worker
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads sockets from Linux's /proc")
+def test_a_second_server_on_the_port_of_one_with_reused_ports_is_refused(tmp_path: Path) -> None:
+    # Its workers' sockets would otherwise join the first server's SO_REUSEPORT group and take half its connections.
+    port = free_port()
+    with _bare_server(port, tmp_path / "bare.log") as first:
+        _wait_for_listeners(port, 2, first, tmp_path / "bare.log")
+        done = _serve_two_workers(port, tmp_path)
+        assert len(_sockets_on(port, LISTEN)) == 2
+    assert done.returncode == 3
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_one_worker_stopped_with_ctrl_c_exits_cleanly(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'accessctl.db'}"
+    migrate.upgrade(url, quiet=True)
+    env = {
+        **os.environ,
+        "ACCESSCTL_DATABASE_URL": url,
+        "ACCESSCTL_DATA_DIR": str(tmp_path),
+        "ACCESSCTL_POLICIES_DIR": str(PROJECT_ROOT / "policies"),
+    }
+    port = free_port()
+    command = [sys.executable, "-m", "accessctl.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "the server never became ready"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # uvicorn re-raises the interrupt after its graceful shutdown; it is not an error (click would say "Aborted!").
+    assert process.returncode == 0, output.decode()[-2000:]
+    assert b"Aborted" not in output
