@@ -197,7 +197,8 @@ async def _wal_positions(url: str, since: str) -> tuple[str, float, float]:
     """The WAL's current position; how far it and the latest checkpoint's start are past `since`, in bytes."""
     database = Database.from_settings(Settings(database_url=Secret(url)))
     query = (
-        "SELECT pg_current_wal_lsn()::text, pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(CAST(:since AS text) AS pg_lsn)),"
+        "SELECT pg_current_wal_lsn()::text,"
+        " pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(CAST(:since AS text) AS pg_lsn)),"
         " pg_wal_lsn_diff((SELECT redo_lsn FROM pg_control_checkpoint()), CAST(CAST(:since AS text) AS pg_lsn))"
     )
     try:
