@@ -153,12 +153,12 @@ def insert_batch(
 
 
 def insert_rows(
-    conn: Connection, rows: Sequence[tuple[Any, ...]], checkpoint: Checkpoint | None, *, table: Table = EVENTS
+    conn: Connection, rows: list[tuple[Any, ...]], checkpoint: Checkpoint | None, *, table: Table = EVENTS
 ) -> None:
     """`insert_batch` for rows already converted by `driver_rows` (the audit writer converts them before it takes
     SQLite's write lock)."""
     if rows:
-        conn.exec_driver_sql(_event_insert(conn.dialect, table).sql, list(rows))
+        conn.exec_driver_sql(_event_insert(conn.dialect, table).sql, rows)
     if checkpoint is not None:
         conn.execute(insert(CHECKPOINTS), [checkpoint_row(checkpoint)])
 
