@@ -21,7 +21,7 @@ import pytest
 from accessctl import migrate
 from accessctl.commands.workers import WorkerSocket
 from accessctl.migrate import PROJECT_ROOT
-from tests.live_server import free_port
+from tests.live_server import free_port, live_server
 
 LISTEN, ESTABLISHED = "0A", "01"
 
@@ -136,30 +136,14 @@ def test_one_worker_stopped_with_ctrl_c_exits_cleanly(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'accessctl.db'}"
     migrate.upgrade(url, quiet=True)
     env = {
-        **os.environ,
         "ACCESSCTL_DATABASE_URL": url,
         "ACCESSCTL_DATA_DIR": str(tmp_path),
         "ACCESSCTL_POLICIES_DIR": str(PROJECT_ROOT / "policies"),
     }
-    port = free_port()
-    command = [sys.executable, "-m", "accessctl.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None and time.monotonic() < deadline, "the server never became ready"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    log = tmp_path / "server.log"
+    with live_server(env, log) as server:
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(timeout=30)
     # uvicorn re-raises the interrupt after its graceful shutdown; it is not an error (click would say "Aborted!").
-    assert process.returncode == 0, output.decode()[-2000:]
-    assert b"Aborted" not in output
+    assert server.process.returncode == 0, log.read_text()[-2000:]
+    assert "Aborted" not in log.read_text()
