@@ -1,6 +1,7 @@
 """SQLite writing: writers take turns in arrival order instead of sleeping in SQLite's busy handler, in this process
 and across processes, without blocking the event loop; the audit writer's synchronous twin is configured like the
-engine; WAL checkpoints reach the database file off the writers' path."""
+engine but leaves the WAL's sync to `wal_sync`, which the writer awaits before it answers; WAL checkpoints reach the
+database file off the writers' path and end in their turn."""
 
 from __future__ import annotations
 
@@ -8,20 +9,24 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessctl import migrate
+from accessctl.audit import writer as writer_module
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.store import EVENTS
+from accessctl.audit.verify import verify_log
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import begin_writing, make_engine, writer_turn
-from accessctl.sqlite_writing import WalCheckpoints, synchronous_twin
+from accessctl.errors import StoreUnavailable
+from accessctl.sqlite_writing import WalCheckpoints, checkpoint, synchronous_twin, wal_sync, writer_turn_of
 from tests.integration.audit.helpers import decision
 
 
@@ -126,18 +131,78 @@ async def test_a_writer_that_gives_up_waiting_leaves_the_turn_free(engine: Async
         os.close(other)
 
 
-async def test_the_twin_writes_the_same_file_in_wal_mode_with_full_sync(engine: AsyncEngine) -> None:
+async def test_the_twin_writes_the_same_file_in_wal_mode_and_leaves_the_wal_s_sync_to_wal_sync(
+    engine: AsyncEngine,
+) -> None:
     twin = synchronous_twin(engine.sync_engine)
     assert twin is not None
     with twin.begin() as conn:
         conn.exec_driver_sql("INSERT INTO notes VALUES ('from the twin')")
         settings = [conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "synchronous")]
-    assert settings == ["wal", 2]  # 2 = FULL
+    assert settings == ["wal", 1]  # 1 = NORMAL: the commit did not sync the WAL
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT body FROM notes"))).scalar_one() == "from the twin"
+        assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # 2 = FULL everywhere else
     assert synchronous_twin(engine.sync_engine) is twin
     assert synchronous_twin(make_engine("sqlite+aiosqlite:///:memory:").sync_engine) is None
     assert synchronous_twin(make_engine("postgresql+asyncpg://postgres@127.0.0.1/absent").sync_engine) is None
+
+
+async def test_wal_sync_syncs_the_wal_file_on_a_thread(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    twin = synchronous_twin(engine.sync_engine)
+    assert twin is not None
+    with twin.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO notes VALUES ('to be made durable')")
+    synced: list[tuple[str, bool]] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), threading.current_thread() is threading.main_thread()))
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    await wal_sync(twin)
+    assert synced == [(str(tmp_path / "writing.db-wal"), False)]
+
+    # SQLite removes the WAL only once all of it is in the synced database file: then there is nothing to sync.
+    checkpoint(twin, truncate=True)
+    await engine.dispose()
+    twin.dispose()
+    synced.clear()
+    assert not (tmp_path / "writing.db-wal").exists()
+    await wal_sync(twin)
+    assert synced == []
+
+
+async def test_a_checkpoint_ends_in_the_writers_turn_so_the_next_commit_starts_the_wal_over(
+    engine: AsyncEngine,
+) -> None:
+    """Under steady writes a PASSIVE checkpoint never copies the frames committed while it ran, and the WAL only
+    grows; so the checkpoint's last step waits for the writers' turn, when no frame can come in."""
+    twin = synchronous_twin(engine.sync_engine)
+    assert twin is not None
+    with twin.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO notes VALUES (?)", [("x" * 1000,) for _ in range(2000)])
+    turn = writer_turn_of(engine.sync_engine)
+    assert writer_turn_of(twin) is turn  # the twin writes the same database: one turn
+
+    checkpoints = WalCheckpoints(interval=0)
+    await turn.acquire()  # a writer is in the middle of its commit
+    try:
+        checkpoints.after_commit(twin)
+        closing = asyncio.create_task(checkpoints.close())  # done when the checkpoint is
+        await asyncio.sleep(0.3)
+        assert not closing.done(), "the checkpoint's last step waits for the writer's turn"
+    finally:
+        turn.release()
+    await asyncio.wait_for(closing, timeout=5)
+
+    with twin.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO notes VALUES ('after')")
+    # All of the WAL was copied, so this commit started it over: it holds this commit's frames alone.
+    assert checkpoint(twin).frames <= 2
 
 
 async def test_checkpoints_copy_the_wal_into_the_database_file_in_the_background(
@@ -197,5 +262,45 @@ async def test_a_writer_outside_the_turns_delays_audit_commits_without_blocking_
         assert stored == [event.id]
     finally:
         foreign.close()
+        await writer.close()
+        await engine.dispose()
+
+
+async def test_the_audit_writer_answers_only_after_the_wal_is_synced_and_fails_closed_if_the_sync_fails(
+    audit_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(audit_database)
+    signer = CheckpointSigner.generate()
+    writer = AuditWriter(engine, signer)
+    await writer.start()
+    synced = asyncio.Event()
+    syncs: list[Engine] = []
+
+    async def held_sync(twin: Engine) -> None:
+        syncs.append(twin)
+        await synced.wait()
+
+    monkeypatch.setattr(writer_module, "wal_sync", held_sync)
+    try:
+        recording = asyncio.create_task(writer.record(decision(1)))
+        await asyncio.sleep(0.2)
+        assert syncs == [synchronous_twin(engine.sync_engine)]
+        assert not recording.done(), "committed, but not yet durable: not acknowledged"
+        synced.set()
+        await asyncio.wait_for(recording, timeout=5)
+
+        async def failing_sync(_twin: Engine) -> None:
+            raise OSError(5, "Input/output error")
+
+        monkeypatch.setattr(writer_module, "wal_sync", failing_sync)
+        with pytest.raises(StoreUnavailable):
+            await writer.record(decision(2))
+        monkeypatch.setattr(writer_module, "wal_sync", wal_sync)
+        await writer.record(decision(3))
+        # The unsynced batch had committed: the writer read its chain's head again, and the log is whole.
+        async with engine.connect() as conn:
+            assert [row.seq for row in await conn.execute(select(EVENTS.c.seq).order_by(EVENTS.c.seq))] == [1, 2, 3]
+            assert (await verify_log(conn, signer.public_keys())).ok
+    finally:
         await writer.close()
         await engine.dispose()
