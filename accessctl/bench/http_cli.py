@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 from pathlib import Path
 
 import click
 
+from accessctl.bench.machine import usable_cores
 from accessctl.bench.options import demo_region_options
 
 
@@ -95,11 +95,11 @@ def http(
             raise click.ClickException(f"the HTTP bench stopped (both servers are stopped): {exc}") from exc
     rows = http_bench.rows(result)
     result["misses"] = misses(rows)
-    result["cpus"] = os.cpu_count()
+    result["cpus"] = usable_cores()
     notes = [
         f"{result['users']} users; database {settings.database_url_redacted.split(':', 1)[0]}; "
         f"load generator: {_client_name(use_wrk)}",
-        f"{os.cpu_count()} CPUs: the load generator and the 2 server workers share them, so absolute numbers are "
+        f"{result['cpus']} CPUs: the load generator and the 2 server workers share them, so absolute numbers are "
         "lower than on a dedicated box; compare against the bare endpoint measured in the same run",
         "single and batch evaluations are all about patients, so each decision waits for its audit commit",
         f"figures are medians of {result['rounds']} round(s); single / bare is each round's share, then its median",

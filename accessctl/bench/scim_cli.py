@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 import uuid
@@ -12,6 +11,7 @@ from pathlib import Path
 import click
 import httpx
 
+from accessctl.bench.machine import usable_cores
 from accessctl.demo.population import DEFAULT_SEED, DEFAULT_USERS
 
 
@@ -93,7 +93,7 @@ def scim(
             ) from exc
     result["misses"] = scim_bench.misses(result)
     result["database"] = settings.database_url_redacted.split(":", 1)[0]
-    result["cpus"] = os.cpu_count()
+    result["cpus"] = usable_cores()
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
         return

@@ -89,6 +89,7 @@ def test_http_bench_drives_both_servers_and_reports_throughput_and_latency(clien
     assert all(isinstance(result[k], float) and result[k] > 0 for k in HTTP_KEYS)
     assert result["batch_decisions_per_s"] == pytest.approx(result["batch_rps"] * 100)
     assert len(result["single_share_of_bare_rounds"]) == 2
+    assert result["cpus"] == len(os.sched_getaffinity(0))  # the cores it may use, as `bench floor` counts them
     for scenario in ("bare", "single", "batch"):
         assert len(result[f"{scenario}_rps_rounds"]) == 2 and all(rps > 0 for rps in result[f"{scenario}_rps_rounds"])
         assert result[f"{scenario}_requests"] > 0
@@ -137,6 +138,7 @@ def test_scim_bench_times_every_operation_and_reports_sane_percentiles(tmp_path:
     _sane(result, "scim_")
     assert result["scim_max_ms"] == max(op["max_ms"] for op in operations.values())
     assert (result["target_p99_ms"], result["clients"], result["calls_per_operation"]) == (50.0, clients, calls)
+    assert result["cpus"] == len(os.sched_getaffinity(0))
     assert result["users"] > 900
     missed = [LABELS[name] for name in OPERATIONS if operations[name]["verdict"] == "MISS"]
     assert result["misses"] == missed + (["all operations"] if result["scim_verdict"] == "MISS" else [])
