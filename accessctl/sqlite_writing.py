@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -98,6 +99,7 @@ def synchronous_twin(engine: Engine) -> Engine | None:
         _SOURCES[twin] = engine
         # Its connections close with the engine's.
         event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
+        event.listen(twin, "engine_disposed", _close_wal_file)
     return twin
 
 
@@ -128,23 +130,62 @@ async def writing(twin: Engine, *, patience_s: float = 30.0) -> AsyncIterator[Co
 
 async def wal_sync(engine: Engine) -> None:
     """Make every commit made so far through the twin `engine` durable: `fdatasync` of the database's WAL, on a
-    thread (the file's pages are the kernel's, so one sync covers every connection's commits up to its start)."""
+    thread (the file's pages are the kernel's, so one sync covers every connection's commits up to its start).
+
+    An `OSError` means commits may be lost: the caller must not count on any commit since the last sync that
+    succeeded, nor on later ones (after a failed write-back the kernel may have dropped the pages).
+    """
     path = _database_path(engine)
     if path is None:
         raise ValueError("wal_sync needs a SQLite database file")
-    await asyncio.to_thread(_sync_file, f"{path}-wal")
+    wal = _WAL_FILES.get(engine)
+    if wal is None:
+        wal = _WAL_FILES[engine] = _WalFile(f"{path}-wal")
+    await asyncio.to_thread(wal.sync)
 
 
-def _sync_file(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        # SQLite removes the WAL only after checkpointing all of it into the database file and syncing that file.
-        return
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
+class _WalFile:
+    """The WAL, open for as long as it is the same file: a write-back error is reported to every descriptor open
+    when it happened, but a descriptor opened after another process has seen the error would not learn of it."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._fd: int | None = None
+        self._identity: tuple[int, int] = (0, 0)
+        self._lock = threading.Lock()
+
+    def sync(self) -> None:
+        with self._lock:
+            try:
+                status = os.stat(self._path)
+            except FileNotFoundError:
+                # SQLite removes the WAL only after checkpointing all of it into the database file and syncing it.
+                self._close()
+                return
+            if self._fd is None or (status.st_dev, status.st_ino) != self._identity:
+                self._close()
+                self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+                opened = os.fstat(self._fd)
+                self._identity = (opened.st_dev, opened.st_ino)
+            os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+
+_WAL_FILES: weakref.WeakKeyDictionary[Engine, _WalFile] = weakref.WeakKeyDictionary()
+
+
+def _close_wal_file(twin: Engine) -> None:
+    wal = _WAL_FILES.pop(twin, None)
+    if wal is not None:
+        wal.close()
 
 
 class WalCheckpoints:

@@ -6,6 +6,7 @@ database file off the writers' path and end in their turn."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import os
 import sqlite3
@@ -148,32 +149,45 @@ async def test_the_twin_writes_the_same_file_in_wal_mode_and_leaves_the_wal_s_sy
     assert synchronous_twin(make_engine("postgresql+asyncpg://postgres@127.0.0.1/absent").sync_engine) is None
 
 
-async def test_wal_sync_syncs_the_wal_file_on_a_thread(
+async def test_wal_sync_syncs_the_wal_file_on_a_thread_through_one_descriptor_while_it_is_the_same_file(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     twin = synchronous_twin(engine.sync_engine)
     assert twin is not None
-    with twin.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO notes VALUES ('to be made durable')")
-    synced: list[tuple[str, bool]] = []
+    wal = tmp_path / "writing.db-wal"
+    synced: list[tuple[int, str, bool]] = []
     real_fdatasync = os.fdatasync
 
     def fdatasync(fd: int) -> None:
-        synced.append((os.readlink(f"/proc/self/fd/{fd}"), threading.current_thread() is threading.main_thread()))
+        on_loop = threading.current_thread() is threading.main_thread()
+        synced.append((fd, os.readlink(f"/proc/self/fd/{fd}"), on_loop))
         real_fdatasync(fd)
 
     monkeypatch.setattr(os, "fdatasync", fdatasync)
-    await wal_sync(twin)
-    assert synced == [(str(tmp_path / "writing.db-wal"), False)]
+    for body in ("first", "second"):
+        with twin.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO notes VALUES (?)", (body,))
+        await wal_sync(twin)
+    # Kept open: a write-back error is reported to the descriptors open when it happened.
+    assert [(path, on_loop) for _, path, on_loop in synced] == [(str(wal), False)] * 2
+    assert synced[0][0] == synced[1][0]
 
     # SQLite removes the WAL only once all of it is in the synced database file: then there is nothing to sync.
     checkpoint(twin, truncate=True)
     await engine.dispose()
     twin.dispose()
+    assert not wal.exists()
     synced.clear()
-    assert not (tmp_path / "writing.db-wal").exists()
     await wal_sync(twin)
     assert synced == []
+
+    # A new WAL is another file: synced through a descriptor of its own.
+    with twin.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO notes VALUES ('third')")
+    await wal_sync(twin)
+    assert [(path, on_loop) for _, path, on_loop in synced] == [(str(wal), False)]
+    assert os.fstat(synced[0][0]).st_ino == wal.stat().st_ino
+    twin.dispose()
 
 
 async def test_a_checkpoint_ends_in_the_writers_turn_so_the_next_commit_starts_the_wal_over(
@@ -266,7 +280,7 @@ async def test_a_writer_outside_the_turns_delays_audit_commits_without_blocking_
         await engine.dispose()
 
 
-async def test_the_audit_writer_answers_only_after_the_wal_is_synced_and_fails_closed_if_the_sync_fails(
+async def test_the_audit_writer_answers_only_after_the_wal_is_synced_and_stops_for_good_if_a_sync_fails(
     audit_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = make_engine(audit_database)
@@ -288,18 +302,22 @@ async def test_the_audit_writer_answers_only_after_the_wal_is_synced_and_fails_c
         assert not recording.done(), "committed, but not yet durable: not acknowledged"
         synced.set()
         await asyncio.wait_for(recording, timeout=5)
+        assert writer.failure is None
 
         async def failing_sync(_twin: Engine) -> None:
-            raise OSError(5, "Input/output error")
+            raise OSError(errno.EIO, "Input/output error")
 
         monkeypatch.setattr(writer_module, "wal_sync", failing_sync)
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreUnavailable, match="could not be synced"):
             await writer.record(decision(2))
+        # The kernel may have dropped what it could not write: nothing after that can be counted on either.
         monkeypatch.setattr(writer_module, "wal_sync", wal_sync)
-        await writer.record(decision(3))
-        # The unsynced batch had committed: the writer read its chain's head again, and the log is whole.
+        with pytest.raises(StoreUnavailable, match="could not be synced"):
+            await writer.record(decision(3))
+        assert writer.failure is not None and "restarted" in writer.failure
         async with engine.connect() as conn:
-            assert [row.seq for row in await conn.execute(select(EVENTS.c.seq).order_by(EVENTS.c.seq))] == [1, 2, 3]
+            # The unsynced batch had committed; the refused one was never written. The log verifies.
+            assert [row.seq for row in await conn.execute(select(EVENTS.c.seq).order_by(EVENTS.c.seq))] == [1, 2]
             assert (await verify_log(conn, signer.public_keys())).ok
     finally:
         await writer.close()
