@@ -7,7 +7,6 @@ import asyncio
 import fcntl
 import logging
 import os
-import threading
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -25,18 +24,8 @@ log = logging.getLogger(__name__)
 TWIN_AUTOCHECKPOINT_PAGES = 100_000
 
 
-def configure(
-    engine: Engine,
-    *,
-    autocheckpoint_pages: int | None = None,
-    busy_timeout_ms: int = 30_000,
-    sync_on_commit: bool = True,
-) -> None:
-    """Foreign keys on, WAL, a busy timeout, and BEGIN emitted by SQLAlchemy (see `WRITE_OPTION`).
-
-    Each commit syncs the WAL (FULL); without `sync_on_commit` (NORMAL) the caller makes a commit durable itself
-    with `wal_sync` before it counts on it.
-    """
+def configure(engine: Engine, *, autocheckpoint_pages: int | None = None, busy_timeout_ms: int = 30_000) -> None:
+    """Foreign keys on, WAL, FULL sync, a busy timeout, and BEGIN emitted by SQLAlchemy (see `WRITE_OPTION`)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -45,9 +34,8 @@ def configure(
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit survives power loss too, not only a crash. NORMAL leaves the WAL's sync to `wal_sync`
-        # (SQLite still syncs a new WAL header before the frames that follow it, and the WAL before a checkpoint).
-        cursor.execute("PRAGMA synchronous=FULL" if sync_on_commit else "PRAGMA synchronous=NORMAL")
+        # FULL: a commit survives power loss too, not only a crash; the audit's group commit amortises the fsync.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if autocheckpoint_pages is not None:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint_pages)}")
@@ -73,19 +61,18 @@ def _database_path(engine: Engine) -> str | None:
 
 
 _TWINS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-_SOURCES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()  # twin -> its engine
+# Twin -> its engine, held weakly: each engine's twin is held by `_TWINS`, and a strong reference back would keep
+# both alive for good.
+_SOURCES: weakref.WeakKeyDictionary[Engine, weakref.ref[Engine]] = weakref.WeakKeyDictionary()
 
 
 def synchronous_twin(engine: Engine) -> Engine | None:
-    """A synchronous (pysqlite) engine on the same SQLite file, configured alike but for the WAL's sync; None for
-    an in-memory database or another dialect.
+    """A synchronous (pysqlite) engine on the same SQLite file, configured alike; None for an in-memory database
+    or another dialect.
 
     The audit writer commits through it on the event loop's thread. Under load, each of a commit's round trips
     through aiosqlite's thread waits for the GIL (measured: 0.08 ms idle, 2-10 ms beside a busy loop), and a
     batch makes several; the batch itself takes about a millisecond.
-
-    Its commits do not sync the WAL: a commit through the twin is durable once `wal_sync` has returned after it.
-    That sync waits on a thread, so the event loop goes on serving requests meanwhile.
     """
     if engine.dialect.name != "sqlite" or _database_path(engine) is None:
         return None
@@ -93,13 +80,12 @@ def synchronous_twin(engine: Engine) -> Engine | None:
     if twin is None:
         twin = create_engine(engine.url.set(drivername="sqlite"))
         # No busy timeout: SQLite's busy handler would sleep on the event loop's thread (see `writing`).
-        configure(twin, autocheckpoint_pages=TWIN_AUTOCHECKPOINT_PAGES, busy_timeout_ms=0, sync_on_commit=False)
+        configure(twin, autocheckpoint_pages=TWIN_AUTOCHECKPOINT_PAGES, busy_timeout_ms=0)
         twin.update_execution_options(**{WRITE_OPTION: True})
         _TWINS[engine] = twin
-        _SOURCES[twin] = engine
+        _SOURCES[twin] = weakref.ref(engine)
         # Its connections close with the engine's.
         event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
-        event.listen(twin, "engine_disposed", _close_wal_file)
     return twin
 
 
@@ -126,66 +112,6 @@ async def writing(twin: Engine, *, patience_s: float = 30.0) -> AsyncIterator[Co
         delay = min(delay * 2, 0.05)
     with conn, transaction:
         yield conn
-
-
-async def wal_sync(engine: Engine) -> None:
-    """Make every commit made so far through the twin `engine` durable: `fdatasync` of the database's WAL, on a
-    thread (the file's pages are the kernel's, so one sync covers every connection's commits up to its start).
-
-    An `OSError` means commits may be lost: the caller must not count on any commit since the last sync that
-    succeeded, nor on later ones (after a failed write-back the kernel may have dropped the pages).
-    """
-    path = _database_path(engine)
-    if path is None:
-        raise ValueError("wal_sync needs a SQLite database file")
-    wal = _WAL_FILES.get(engine)
-    if wal is None:
-        wal = _WAL_FILES[engine] = _WalFile(f"{path}-wal")
-    await asyncio.to_thread(wal.sync)
-
-
-class _WalFile:
-    """The WAL, open for as long as it is the same file: a write-back error is reported to every descriptor open
-    when it happened, but a descriptor opened after another process has seen the error would not learn of it."""
-
-    def __init__(self, path: str) -> None:
-        self._path = path
-        self._fd: int | None = None
-        self._identity: tuple[int, int] = (0, 0)
-        self._lock = threading.Lock()
-
-    def sync(self) -> None:
-        with self._lock:
-            try:
-                status = os.stat(self._path)
-            except FileNotFoundError:
-                # SQLite removes the WAL only after checkpointing all of it into the database file and syncing it.
-                self._close()
-                return
-            if self._fd is None or (status.st_dev, status.st_ino) != self._identity:
-                self._close()
-                self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-                opened = os.fstat(self._fd)
-                self._identity = (opened.st_dev, opened.st_ino)
-            os.fdatasync(self._fd)
-
-    def close(self) -> None:
-        with self._lock:
-            self._close()
-
-    def _close(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
-
-
-_WAL_FILES: weakref.WeakKeyDictionary[Engine, _WalFile] = weakref.WeakKeyDictionary()
-
-
-def _close_wal_file(twin: Engine) -> None:
-    wal = _WAL_FILES.pop(twin, None)
-    if wal is not None:
-        wal.close()
 
 
 class WalCheckpoints:
@@ -226,6 +152,8 @@ class WalCheckpoints:
             if progress.frames - copied <= self.rest_frames:
                 break
             copied = progress.frames
+        # Also when the rounds did not settle: the turn is then held for one round's worth of frames, where a WAL
+        # left to grow would reach the twin's limit and be checkpointed in a commit, on the event loop.
         await turn.acquire()
         try:
             await asyncio.to_thread(checkpoint, twin)
@@ -344,7 +272,8 @@ _TURNS: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.Abst
 def writer_turn_of(engine: Engine) -> WriterTurn:
     """The SQLite database's writer turn in the running event loop (an asyncio lock belongs to one loop); a twin
     shares its engine's."""
-    engine = _SOURCES.get(engine, engine)
+    source = _SOURCES.get(engine)
+    engine = (source() if source is not None else None) or engine
     if engine not in _FILES:
         path = _database_path(engine)
         _FILES[engine] = None if path is None else _FileTurn(Path(f"{path}-writer.lock"))

@@ -22,7 +22,7 @@ from accessctl.audit.signing import Checkpoint, CheckpointSigner
 from accessctl.db import Transactions, utcnow, writer_turn
 from accessctl.errors import StoreUnavailable
 from accessctl.settings import Settings
-from accessctl.sqlite_writing import WalCheckpoints, synchronous_twin, wal_sync, writing
+from accessctl.sqlite_writing import WalCheckpoints, synchronous_twin, writing
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ class AuditWriter:
     every waiter of that batch gets `StoreUnavailable` (fail closed) and the chain does not advance. The queue is
     bounded, so callers wait when the store is slow; nothing is dropped. A caller that gives up waiting (timeout,
     cancellation) does not withdraw its event: it is still written. After a failed commit the writer re-reads its
-    chain head before the next batch, in case the commit did reach the database. On SQLite a commit counts once
-    the WAL is synced; a sync that fails stops the writer for good (`failure`, which readiness reports).
+    chain head before the next batch, in case the commit did reach the database.
     """
 
     def __init__(
@@ -91,8 +90,6 @@ class AuditWriter:
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue(maxsize=queue_size)
         self._state = _ChainState()
         self._resync = False
-        # Why the writer stopped for good (a WAL sync failed), or None.
-        self._failure: str | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
         self._wal = WalCheckpoints()
@@ -110,11 +107,6 @@ class AuditWriter:
             checkpoint_every=settings.audit_checkpoint_every,
             checkpoint_seconds=settings.audit_checkpoint_seconds,
         )
-
-    @property
-    def failure(self) -> str | None:
-        """Why this writer refuses every record until the process restarts, or None while it works."""
-        return self._failure
 
     @property
     def head(self) -> tuple[int, str]:
@@ -157,8 +149,6 @@ class AuditWriter:
         return await self._enqueue(_Pending(tuple(events), staged=True))
 
     async def _enqueue(self, pending: _Pending) -> int:
-        if self._failure is not None:
-            raise StoreUnavailable(self._failure)
         if self._flusher is None or self._closing or self._flusher.done():
             raise StoreUnavailable("audit writer is not running")
         if not pending.events:
@@ -197,9 +187,6 @@ class AuditWriter:
         return max(0.0, self._state.checkpointed_at + self.checkpoint_seconds - time.monotonic())
 
     async def _flush(self, batch: list[_Pending], *, sign_tail: bool) -> None:
-        if self._failure is not None:
-            self._fail(batch, StoreUnavailable(self._failure))
-            return
         if not batch and self._state.seq == self._state.checkpointed_seq and not self._resync:
             return
         try:
@@ -208,21 +195,17 @@ class AuditWriter:
             self._resync = True
             size = sum(len(pending.events) for pending in batch)
             log.exception("audit batch of %d event(s) failed; answering StoreUnavailable", size)
-            error = StoreUnavailable(self._failure or "audit store unavailable: the audit record was not committed")
+            error = StoreUnavailable("audit store unavailable: the audit record was not committed")
             error.__cause__ = exc
-            self._fail(batch, error)
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(error)
+                    pending.done.exception()  # retrieved here, so an abandoned waiter logs no warning
             return
         for pending in batch:
             if not pending.done.done():
                 mine = pending.events if not pending.staged else [e for e in pending.events if e.id in taken]
                 pending.done.set_result(len(mine))
-
-    @staticmethod
-    def _fail(batch: list[_Pending], error: StoreUnavailable) -> None:
-        for pending in batch:
-            if not pending.done.done():
-                pending.done.set_exception(error)
-                pending.done.exception()  # retrieved here, so an abandoned waiter logs no warning
 
     async def _commit(self, batch: list[_Pending], *, sign_tail: bool) -> set[uuid.UUID]:
         """Chain and commit the batch; returns the ids of the staged events it took from the outbox."""
@@ -265,19 +248,7 @@ class AuditWriter:
                     else:
                         written = await conn.run_sync(self._link, batch, recorded_at, sign_tail)
                     await store.append(conn, written.events, written.checkpoint)
-        if twin is not None:
-            # The twin's COMMIT does not sync the WAL: this does, after the turn, on a thread, while the other
-            # writers commit and this loop serves requests (before, the sync held both: single evaluations went
-            # from 16.8 % to 19.3 % of the bare endpoint, batches from 11,700 to 12,500 decisions/s).
-            try:
-                await wal_sync(twin)
-            except OSError as exc:
-                # The kernel may have dropped what it failed to write, under this batch and earlier ones: no
-                # later commit can be counted on either, so the writer stops for good, as PostgreSQL does.
-                self._failure = f"the audit log's WAL could not be synced ({exc}); the server must be restarted"
-                log.critical("audit writer stopped: %s", self._failure)
-                raise
-        # Only now, with the COMMIT done and durable, does the chain move on.
+        # Only now, with the COMMIT done, does the chain move on.
         state = self._state
         state.seq, state.hash = written.seq, written.hash
         if written.checkpoint is not None:

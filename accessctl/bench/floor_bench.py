@@ -46,7 +46,7 @@ from accessctl.db import make_engine, utcnow
 from accessctl.engine import Engine
 from accessctl.pdp.gate import DecisionGate
 from accessctl.pdp.heap import settle_after_build
-from accessctl.sqlite_writing import checkpoint, synchronous_twin, wal_sync, writing
+from accessctl.sqlite_writing import checkpoint, synchronous_twin, writing
 from accessctl.web.evaluation_endpoint import EVALUATION_ROUTES
 
 QUERY_INDEXES = frozenset({"patient", "user_id", "unit_id", "organisation_id"})
@@ -201,7 +201,6 @@ async def commits(engine: AsyncEngine, batches: Sequence[Sequence[ChainedEvent]]
             for batch in batches:
                 async with writing(twin) as conn:
                     store.insert_batch(conn, batch, None, table=table)
-                await wal_sync(twin)
 
         return await _timed(on_sqlite, count)
     direct = DirectCopy(engine, table)

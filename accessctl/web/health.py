@@ -9,7 +9,6 @@ from litestar.datastructures import State
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from accessctl.audit.writer import AuditWriter
 from accessctl.db import Database
 from accessctl.migrate import current_revision
 from accessctl.pdp import DecisionPoint
@@ -23,8 +22,7 @@ def live() -> dict[str, str]:
 
 @get("/health/ready", tags=["health"])
 async def ready(state: State) -> Response[dict[str, Any]]:
-    """The database answers, its schema is at the migrations' head, the audit writer works and the decision engine
-    is loaded."""
+    """The database answers and its schema is at the migrations' head."""
     database: Database = state.database
     head: str = state.migration_head
     try:
@@ -38,9 +36,6 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     if current != head:
         reason = f"database schema at {current or 'none'}, migrations at {head}; run `accessctl db upgrade`"
         return Response({"status": "unavailable", "reason": reason}, status_code=503)
-    writer: AuditWriter | None = state.get("audit_writer")
-    if writer is not None and writer.failure is not None:
-        return Response({"status": "unavailable", "reason": writer.failure}, status_code=503)
     point: DecisionPoint = state.decision_point
     if not point.ready:
         return Response(

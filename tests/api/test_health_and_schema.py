@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import errno
-import os
-
 import httpx
-import pytest
 from litestar import Litestar
 
-from accessctl import migrate
 from accessctl.db import Database, make_engine
-from accessctl.errors import StoreUnavailable
 from accessctl.settings import Secret, Settings
 from accessctl.web import create_app
 from tests.api.conftest import serving
-from tests.integration.audit.helpers import decision
 
 
 async def test_live_answers_ok(client: httpx.AsyncClient) -> None:
@@ -83,27 +75,3 @@ async def test_authzen_metadata_lists_only_endpoints_that_exist(client: httpx.As
     for key, url in metadata.items():
         if key != "policy_decision_point":
             assert url.removeprefix(metadata["policy_decision_point"]) in served
-
-
-async def test_ready_is_503_with_reason_once_the_audit_log_s_wal_could_not_be_synced(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = f"sqlite+aiosqlite:///{settings.data_dir / 'synced.db'}"
-    await asyncio.to_thread(migrate.upgrade, url, quiet=True)  # alembic runs its own event loop
-    database = Database.from_settings(Settings(data_dir=settings.data_dir, database_url=Secret(url)))
-    app = create_app(settings, database=database)
-
-    def failing_fdatasync(_fd: int) -> None:
-        raise OSError(errno.EIO, "Input/output error")
-
-    try:
-        async with serving(app) as client:
-            assert (await client.get("/health/ready")).status_code == 200
-            monkeypatch.setattr(os, "fdatasync", failing_fdatasync)
-            with pytest.raises(StoreUnavailable):
-                await app.state.audit_writer.record(decision(1))
-            response = await client.get("/health/ready")
-    finally:
-        await database.dispose()
-    assert response.status_code == 503
-    assert "WAL could not be synced" in response.json()["reason"]

@@ -1,33 +1,29 @@
 """SQLite writing: writers take turns in arrival order instead of sleeping in SQLite's busy handler, in this process
 and across processes, without blocking the event loop; the audit writer's synchronous twin is configured like the
-engine but leaves the WAL's sync to `wal_sync`, which the writer awaits before it answers; WAL checkpoints reach the
-database file off the writers' path and end in their turn."""
+engine and shares its turn; WAL checkpoints reach the database file off the writers' path and end in their turn."""
 
 from __future__ import annotations
 
 import asyncio
-import errno
 import fcntl
+import gc
 import os
 import sqlite3
-import threading
 import time
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from accessctl import migrate
-from accessctl.audit import writer as writer_module
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.store import EVENTS
-from accessctl.audit.verify import verify_log
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import begin_writing, make_engine, writer_turn
-from accessctl.errors import StoreUnavailable
-from accessctl.sqlite_writing import WalCheckpoints, checkpoint, synchronous_twin, wal_sync, writer_turn_of
+from accessctl.sqlite_writing import WalCheckpoints, checkpoint, synchronous_twin, writer_turn_of
 from tests.integration.audit.helpers import decision
 
 
@@ -132,62 +128,29 @@ async def test_a_writer_that_gives_up_waiting_leaves_the_turn_free(engine: Async
         os.close(other)
 
 
-async def test_the_twin_writes_the_same_file_in_wal_mode_and_leaves_the_wal_s_sync_to_wal_sync(
-    engine: AsyncEngine,
-) -> None:
+async def test_the_twin_writes_the_same_file_in_wal_mode_with_full_sync(engine: AsyncEngine) -> None:
     twin = synchronous_twin(engine.sync_engine)
     assert twin is not None
     with twin.begin() as conn:
         conn.exec_driver_sql("INSERT INTO notes VALUES ('from the twin')")
         settings = [conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "synchronous")]
-    assert settings == ["wal", 1]  # 1 = NORMAL: the commit did not sync the WAL
+    assert settings == ["wal", 2]  # 2 = FULL
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT body FROM notes"))).scalar_one() == "from the twin"
-        assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # 2 = FULL everywhere else
     assert synchronous_twin(engine.sync_engine) is twin
     assert synchronous_twin(make_engine("sqlite+aiosqlite:///:memory:").sync_engine) is None
     assert synchronous_twin(make_engine("postgresql+asyncpg://postgres@127.0.0.1/absent").sync_engine) is None
 
 
-async def test_wal_sync_syncs_the_wal_file_on_a_thread_through_one_descriptor_while_it_is_the_same_file(
-    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_twin_does_not_keep_its_engine_alive(tmp_path: Path) -> None:
+    """The twin knows its engine (they share a writer turn), but only weakly."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'freed.db'}")
     twin = synchronous_twin(engine.sync_engine)
     assert twin is not None
-    wal = tmp_path / "writing.db-wal"
-    synced: list[tuple[int, str, bool]] = []
-    real_fdatasync = os.fdatasync
-
-    def fdatasync(fd: int) -> None:
-        on_loop = threading.current_thread() is threading.main_thread()
-        synced.append((fd, os.readlink(f"/proc/self/fd/{fd}"), on_loop))
-        real_fdatasync(fd)
-
-    monkeypatch.setattr(os, "fdatasync", fdatasync)
-    for body in ("first", "second"):
-        with twin.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO notes VALUES (?)", (body,))
-        await wal_sync(twin)
-    # Kept open: a write-back error is reported to the descriptors open when it happened.
-    assert [(path, on_loop) for _, path, on_loop in synced] == [(str(wal), False)] * 2
-    assert synced[0][0] == synced[1][0]
-
-    # SQLite removes the WAL only once all of it is in the synced database file: then there is nothing to sync.
-    checkpoint(twin, truncate=True)
-    await engine.dispose()
-    twin.dispose()
-    assert not wal.exists()
-    synced.clear()
-    await wal_sync(twin)
-    assert synced == []
-
-    # A new WAL is another file: synced through a descriptor of its own.
-    with twin.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO notes VALUES ('third')")
-    await wal_sync(twin)
-    assert [(path, on_loop) for _, path, on_loop in synced] == [(str(wal), False)]
-    assert os.fstat(synced[0][0]).st_ino == wal.stat().st_ino
-    twin.dispose()
+    freed = weakref.ref(engine.sync_engine)
+    del engine
+    gc.collect()
+    assert freed() is None
 
 
 async def test_a_checkpoint_ends_in_the_writers_turn_so_the_next_commit_starts_the_wal_over(
@@ -276,49 +239,5 @@ async def test_a_writer_outside_the_turns_delays_audit_commits_without_blocking_
         assert stored == [event.id]
     finally:
         foreign.close()
-        await writer.close()
-        await engine.dispose()
-
-
-async def test_the_audit_writer_answers_only_after_the_wal_is_synced_and_stops_for_good_if_a_sync_fails(
-    audit_database: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine = make_engine(audit_database)
-    signer = CheckpointSigner.generate()
-    writer = AuditWriter(engine, signer)
-    await writer.start()
-    synced = asyncio.Event()
-    syncs: list[Engine] = []
-
-    async def held_sync(twin: Engine) -> None:
-        syncs.append(twin)
-        await synced.wait()
-
-    monkeypatch.setattr(writer_module, "wal_sync", held_sync)
-    try:
-        recording = asyncio.create_task(writer.record(decision(1)))
-        await asyncio.sleep(0.2)
-        assert syncs == [synchronous_twin(engine.sync_engine)]
-        assert not recording.done(), "committed, but not yet durable: not acknowledged"
-        synced.set()
-        await asyncio.wait_for(recording, timeout=5)
-        assert writer.failure is None
-
-        async def failing_sync(_twin: Engine) -> None:
-            raise OSError(errno.EIO, "Input/output error")
-
-        monkeypatch.setattr(writer_module, "wal_sync", failing_sync)
-        with pytest.raises(StoreUnavailable, match="could not be synced"):
-            await writer.record(decision(2))
-        # The kernel may have dropped what it could not write: nothing after that can be counted on either.
-        monkeypatch.setattr(writer_module, "wal_sync", wal_sync)
-        with pytest.raises(StoreUnavailable, match="could not be synced"):
-            await writer.record(decision(3))
-        assert writer.failure is not None and "restarted" in writer.failure
-        async with engine.connect() as conn:
-            # The unsynced batch had committed; the refused one was never written. The log verifies.
-            assert [row.seq for row in await conn.execute(select(EVENTS.c.seq).order_by(EVENTS.c.seq))] == [1, 2]
-            assert (await verify_log(conn, signer.public_keys())).ok
-    finally:
         await writer.close()
         await engine.dispose()
