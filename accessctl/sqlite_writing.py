@@ -123,7 +123,7 @@ class WalCheckpoints:
     grew to the limit, and then commits checkpointed on the loop (measured: a 17-45 ms stall every 0.2 s, the
     single evaluations' p99 of 41-52 ms). So the first phase copies while writers go on, again until few frames
     came in meanwhile; the second holds the writers' turn, copies those few and syncs, so that the next commit
-    starts the WAL over (p99 11-12 ms). A checkpoint that finds another process's running leaves it to that one.
+    starts the WAL over (p99 13-23 ms). A checkpoint that finds another process's running leaves it to that one.
     """
 
     def __init__(self, interval: float = 0.2, *, rest_frames: int = 32, rounds: int = 8) -> None:
