@@ -158,20 +158,32 @@ class AuditWriter:
         return await asyncio.shield(pending.done)
 
     async def _run(self) -> None:
-        while True:
-            first = await self._next(wait=self._until_checkpoint_due())
-            batch = [] if first is None else [first]
-            size = len(first.events) if first is not None else 0
-            while size < self.max_batch and not self._queue.empty():
+        batch: list[_Pending] = []
+        try:
+            while True:
+                first = await self._next(wait=self._until_checkpoint_due())
+                batch = [] if first is None else [first]
+                size = len(first.events) if first is not None else 0
+                while size < self.max_batch and not self._queue.empty():
+                    item = self._queue.get_nowait()
+                    if item is not None:  # None only wakes the flusher for close()
+                        batch.append(item)
+                        size += len(item.events)
+                stopping = self._closing and self._queue.empty()
+                # An empty batch means the checkpoint interval ran out while idle, or we are closing: sign the tail.
+                await self._flush(batch, sign_tail=stopping or not batch)
+                if stopping:
+                    return
+        except asyncio.CancelledError:
+            # Stopped in the middle (a shutdown that would not wait): its callers, and those still queued, are
+            # answered, as none of their records is known to be committed; nobody waits for good.
+            error = StoreUnavailable("audit writer stopped: the audit record may not have been committed")
+            _fail(batch, error)
+            while not self._queue.empty():
                 item = self._queue.get_nowait()
-                if item is not None:  # None only wakes the flusher for close()
-                    batch.append(item)
-                    size += len(item.events)
-            stopping = self._closing and self._queue.empty()
-            # An empty batch means the checkpoint interval ran out while idle, or we are closing: sign the tail.
-            await self._flush(batch, sign_tail=stopping or not batch)
-            if stopping:
-                return
+                if item is not None:
+                    _fail([item], error)
+            raise
 
     async def _next(self, wait: float | None) -> _Pending | None:
         """The next queued item, or None when `wait` seconds pass first."""
@@ -197,10 +209,7 @@ class AuditWriter:
             log.exception("audit batch of %d event(s) failed; answering StoreUnavailable", size)
             error = StoreUnavailable("audit store unavailable: the audit record was not committed")
             error.__cause__ = exc
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_exception(error)
-                    pending.done.exception()  # retrieved here, so an abandoned waiter logs no warning
+            _fail(batch, error)
             return
         for pending in batch:
             if not pending.done.done():
@@ -298,3 +307,11 @@ class AuditWriter:
             log.warning("audit chain %s: a failed commit had reached the database (now at seq %d)", self.chain_id, seq)
         self._state = _ChainState(seq=seq, hash=digest, checkpointed_seq=checkpointed)
         self._resync = False
+
+
+def _fail(batch: list[_Pending], error: StoreUnavailable) -> None:
+    """Answer each caller of the batch that is still waiting with `error`."""
+    for pending in batch:
+        if not pending.done.done():
+            pending.done.set_exception(error)
+            pending.done.exception()  # retrieved here, so an abandoned waiter logs no warning

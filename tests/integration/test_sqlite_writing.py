@@ -23,6 +23,7 @@ from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.store import EVENTS
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import begin_writing, make_engine, writer_turn
+from accessctl.errors import StoreUnavailable
 from accessctl.sqlite_writing import WalCheckpoints, checkpoint, synchronous_twin, writer_turn_of
 from tests.integration.audit.helpers import decision
 
@@ -240,4 +241,22 @@ async def test_a_writer_outside_the_turns_delays_audit_commits_without_blocking_
     finally:
         foreign.close()
         await writer.close()
+        await engine.dispose()
+
+
+async def test_a_writer_stopped_mid_batch_answers_its_callers_and_those_queued(audit_database: str) -> None:
+    engine = make_engine(audit_database)
+    writer = AuditWriter(engine, CheckpointSigner.generate(), max_batch=1)
+    await writer.start()
+    turn = writer_turn_of(engine.sync_engine)
+    await turn.acquire()  # another writer holds the turn: the flusher waits inside its first batch
+    try:
+        recording = [asyncio.create_task(writer.record(decision(n))) for n in range(3)]
+        await asyncio.sleep(0.1)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(writer.close(), timeout=0.2)  # a shutdown that will not wait
+        results = await asyncio.wait_for(asyncio.gather(*recording, return_exceptions=True), timeout=5)
+        assert [type(result) for result in results] == [StoreUnavailable] * 3
+    finally:
+        turn.release()
         await engine.dispose()
