@@ -71,12 +71,8 @@ async def writer_turn(transactions: Transactions) -> AsyncIterator[None]:
     if not (isinstance(transactions, AsyncEngine) and transactions.dialect.name == "sqlite"):
         yield
         return
-    turn = writer_turn_of(transactions.sync_engine)
-    await turn.acquire()
-    try:
+    async with writer_turn_of(transactions.sync_engine):
         yield
-    finally:
-        turn.release()
 
 
 async def begin_writing(session: AsyncSession) -> None:

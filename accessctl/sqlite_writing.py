@@ -154,11 +154,8 @@ class WalCheckpoints:
             copied = progress.frames
         # Also when the rounds did not settle: the turn is then held for one round's worth of frames, where a WAL
         # left to grow would reach the twin's limit and be checkpointed in a commit, on the event loop.
-        await turn.acquire()
-        try:
+        async with turn:
             await asyncio.to_thread(checkpoint, twin)
-        finally:
-            turn.release()
 
     async def close(self) -> None:
         if self._running is not None:
@@ -261,6 +258,12 @@ class WriterTurn:
                 self._files.release()
         finally:
             self._in_process.release()
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.release()
 
 
 _FILES: weakref.WeakKeyDictionary[Engine, _FileTurn | None] = weakref.WeakKeyDictionary()
