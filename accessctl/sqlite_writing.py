@@ -164,11 +164,10 @@ class WalCheckpoints:
 
 @dataclass(frozen=True)
 class Progress:
-    """A checkpoint's outcome: whether another checkpoint held it off, the WAL's frames, how many are copied."""
+    """A checkpoint's outcome: whether another checkpoint held it off, and the frames in the WAL."""
 
     busy: bool
     frames: int
-    copied: int
 
 
 def checkpoint(engine: Engine, *, truncate: bool = False) -> Progress:
@@ -178,11 +177,11 @@ def checkpoint(engine: Engine, *, truncate: bool = False) -> Progress:
     try:
         cursor = connection.cursor()
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)" if truncate else "PRAGMA wal_checkpoint(PASSIVE)")
-        busy, frames, copied = cursor.fetchall()[0]
+        busy, frames, _copied = cursor.fetchall()[0]
         cursor.close()
     finally:
         connection.close()
-    return Progress(bool(busy), int(frames), int(copied))
+    return Progress(bool(busy), int(frames))
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
