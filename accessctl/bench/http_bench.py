@@ -37,6 +37,8 @@ class HttpPlan:
     # of bare is taken within each round (this machine's speed drifts by a fifth between minutes).
     rounds: int = 3
     ready_timeout_s: float = 180.0
+    # Workers of the audited server; the bare reference always has 2, the best this machine serves.
+    workers: int = 2
 
 
 def evaluation(request: AccessRequest) -> dict[str, Any]:
@@ -96,7 +98,7 @@ def run(facts: RegionFacts, settings: Settings, plan: HttpPlan, workdir: Path, *
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     bare_port, app_port = free_port(), free_port()
     bare_cmd = bare_command(bare_port)
-    app_cmd = serve_command(app_port, workers=2)
+    app_cmd = serve_command(app_port, workers=plan.workers)
     results: dict[str, list[LoadResult]] = {}
     with ExitStack() as stack:
         bare = stack.enter_context(
@@ -153,6 +155,7 @@ def summary(results: dict[str, list[LoadResult]], users: int, plan: HttpPlan) ->
         "connections": plan.connections,
         "seconds": plan.seconds,
         "rounds": plan.rounds,
+        "workers": plan.workers,
         "load_generator": "wrk" if plan.use_wrk else "python",
         "batch_size": BATCH,
         "single_share_of_bare": median(shares),

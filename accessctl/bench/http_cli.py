@@ -41,6 +41,13 @@ def _client_name(use_wrk: bool) -> str:
     help="Concurrent keep-alive connections.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="Workers of the audited server (the bare endpoint always has 2).",
+)
+@click.option(
     "--database-url",
     default=None,
     help="Serve from this database (created if missing, loaded with the demo when empty).",
@@ -57,11 +64,12 @@ def http(
     seconds: float,
     rounds: int,
     connections: int,
+    workers: int,
     database_url: str | None,
     python_client: bool,
     as_json: bool,
 ) -> None:
-    """Drive the server (2 workers) and a bare app (2 workers) on 127.0.0.1; both are stopped at the end.
+    """Drive the server (`--workers`, default 2) and a bare app (2 workers) on 127.0.0.1; both are stopped at the end.
 
     Scenarios: the bare endpoint, single evaluations about patients (audited), and batches of 100.
     """
@@ -83,6 +91,7 @@ def http(
             warmup_seconds=min(2.0, seconds / 2),
             use_wrk=use_wrk,
             rounds=rounds,
+            workers=workers,
         )
         click.echo(
             f"starting both servers; then {rounds} round(s) of 3 scenarios x {seconds:g} s, "
@@ -99,8 +108,8 @@ def http(
     notes = [
         f"{result['users']} users; database {settings.database_url_redacted.split(':', 1)[0]}; "
         f"load generator: {_client_name(use_wrk)}",
-        f"{result['cpus']} CPUs: the load generator and the 2 server workers share them, so absolute numbers are "
-        "lower than on a dedicated box; compare against the bare endpoint measured in the same run",
+        f"{result['cpus']} CPUs: the load generator and the {workers} server worker(s) share them, so absolute "
+        "numbers are lower than on a dedicated box; compare against the bare endpoint measured in the same run",
         "single and batch evaluations are all about patients, so each decision waits for its audit commit",
         f"figures are medians of {result['rounds']} round(s); single / bare is each round's share, then its median",
         f"errors/non-2xx: bare {result['bare_errors']}/{result['bare_non_2xx']}, single {result['single_errors']}/"

@@ -82,7 +82,8 @@ def test_engine_bench_reports_casbin_cold_warm_build_and_rss_as_positive_numbers
 def test_http_bench_drives_both_servers_and_reports_throughput_and_latency(client: str) -> None:
     if not _loopback_bindable():
         pytest.skip("no loopback port can be bound here")
-    extra = ["--python-client"] if client == "python" else []
+    # The Python client's run also serves with one worker: the option reaches the server and the report.
+    extra = ["--python-client", "--workers", "1"] if client == "python" else []
     args = ["bench", "http", "--users", "300", "--seconds", "1", "--rounds", "2", "--connections", "4", *extra]
     result = _run([*args, "--json"])
     assert result.keys() >= HTTP_KEYS
@@ -95,6 +96,7 @@ def test_http_bench_drives_both_servers_and_reports_throughput_and_latency(clien
         assert result[f"{scenario}_requests"] > 0
         assert result[f"{scenario}_non_2xx"] == 0
         assert result[f"{scenario}_errors"] == 0
+    assert result["workers"] == (1 if client == "python" else 2)
     if client == "python":
         assert result["load_generator"] == "python"
 
