@@ -16,6 +16,29 @@ from accessctl.errors import InvalidInput
 Outcome = Literal["permit", "deny"]
 OUTCOMES = ("permit", "deny")
 
+# The longest text each field's column holds (models.py declares the columns with these). An event is refused
+# before it reaches the writer: PostgreSQL would refuse the row, and with it the group commit of every other
+# decision that shares it.
+MAX_LENGTHS = {
+    "action": 64,
+    "user_id": 64,
+    "hpr_number": 9,
+    "unit_id": 64,
+    "organisation_id": 64,
+    "patient": 11,
+    "resource_type": 64,
+    "resource_id": 128,
+    "data_action": 16,
+    "reason": 64,
+    "purpose_of_use": 16,
+    "break_glass_grant_id": 64,
+    "break_glass_reason_code": 64,
+    "client_system": 128,
+    "workstation": 128,
+    "policy_version": 64,
+}
+_LIMITED = tuple(MAX_LENGTHS.items())
+
 
 class _Entropy:
     """The OS's random bytes, fetched 4 KiB at a time: one system call per 409 ids instead of one per id."""
@@ -99,6 +122,10 @@ class AuditEvent:
             raise InvalidInput(f"outcome must be one of {OUTCOMES}", field="outcome")
         if self.action in actions.DECISIONS and self.decision_id is not None and self.decision_id != self.id:
             raise InvalidInput("a decision's event id must equal its decision id", field="decision_id")
+        for name, longest in _LIMITED:
+            value = getattr(self, name)
+            if value is not None and len(value) > longest:
+                raise InvalidInput(f"{name} is longer than {longest} characters", field=name)
 
 
 @dataclass(frozen=True)

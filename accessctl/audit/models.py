@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from accessctl.audit.events import MAX_LENGTHS
 from accessctl.db import Base
 
 
@@ -42,24 +43,24 @@ class AuditEventRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime]
-    action: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[str | None] = mapped_column(String(64))
-    hpr_number: Mapped[str | None] = mapped_column(String(9))
+    action: Mapped[str] = mapped_column(String(MAX_LENGTHS["action"]))
+    user_id: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["user_id"]))
+    hpr_number: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["hpr_number"]))
     roles: Mapped[list[str]] = mapped_column(JSON)
-    unit_id: Mapped[str | None] = mapped_column(String(64))
-    organisation_id: Mapped[str | None] = mapped_column(String(64))
-    patient: Mapped[str | None] = mapped_column(String(11))
-    resource_type: Mapped[str | None] = mapped_column(String(64))
-    resource_id: Mapped[str | None] = mapped_column(String(128))
-    data_action: Mapped[str | None] = mapped_column(String(16))
+    unit_id: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["unit_id"]))
+    organisation_id: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["organisation_id"]))
+    patient: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["patient"]))
+    resource_type: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["resource_type"]))
+    resource_id: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["resource_id"]))
+    data_action: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["data_action"]))
     outcome: Mapped[str | None] = mapped_column(String(8))
-    reason: Mapped[str | None] = mapped_column(String(64))
-    purpose_of_use: Mapped[str | None] = mapped_column(String(16))
-    break_glass_grant_id: Mapped[str | None] = mapped_column(String(64))
-    break_glass_reason_code: Mapped[str | None] = mapped_column(String(64))
-    client_system: Mapped[str | None] = mapped_column(String(128))
-    workstation: Mapped[str | None] = mapped_column(String(128))
-    policy_version: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["reason"]))
+    purpose_of_use: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["purpose_of_use"]))
+    break_glass_grant_id: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["break_glass_grant_id"]))
+    break_glass_reason_code: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["break_glass_reason_code"]))
+    client_system: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["client_system"]))
+    workstation: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["workstation"]))
+    policy_version: Mapped[str | None] = mapped_column(String(MAX_LENGTHS["policy_version"]))
     decision_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

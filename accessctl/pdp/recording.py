@@ -9,12 +9,14 @@ from typing import Any
 
 from accessctl.audit import AuditEvent
 from accessctl.audit.actions import DECISION_DENY, DECISION_PERMIT
+from accessctl.audit.events import MAX_LENGTHS
 from accessctl.engine import AccessRequest, Decision, Engine
 
 
 def _text(context: Mapping[str, Any], name: str) -> str | None:
+    """A free-form context value (where the request came from), cut to what its column holds."""
     value = context.get(name)
-    return value[:200] if isinstance(value, str) and value else None
+    return value[: MAX_LENGTHS[name]] if isinstance(value, str) and value else None
 
 
 def decision_event(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
+from accessctl.audit.events import MAX_LENGTHS
 from accessctl.engine import AccessRequest, Decision
 from accessctl.errors import InvalidInput
 from accessctl.identifiers import is_valid_national_id
@@ -27,6 +28,31 @@ def _text(properties: dict[str, Any], name: str, part: str, prefix: str) -> str 
     raise InvalidInput(f"{field} must be a non-empty string", field=field)
 
 
+# The request's parts that the audit record keeps: where each is in the request and the engine's request, and how
+# long the record's field may be.
+_RECORDED = tuple(
+    (part, attribute, MAX_LENGTHS[field])
+    for part, attribute, field in (
+        ("subject.id", "user_id", "user_id"),
+        ("subject.properties.unit", "unit_id", "unit_id"),
+        ("subject.properties.purpose_of_use", "purpose_of_use", "purpose_of_use"),
+        ("action.name", "action", "data_action"),
+        ("resource.type", "resource_type", "resource_type"),
+        ("resource.id", "resource_id", "resource_id"),
+    )
+)
+
+
+def _too_long(request: AccessRequest, prefix: str) -> None:
+    """A 400 naming the first part longer than its audit field holds (the engine would only deny it, but the
+    record could not be stored, and a batch's other decisions share its commit)."""
+    for part, attribute, longest in _RECORDED:
+        value = getattr(request, attribute)
+        if value is not None and len(value) > longest:
+            field = f"{prefix}{part}"
+            raise InvalidInput(f"{field} is longer than {longest} characters", field=field)
+
+
 def access_request(evaluation: EvaluationRequest, prefix: str = "") -> AccessRequest:
     """The engine's request; properties that decide are type-checked and named when wrong."""
     subject, resource = evaluation.subject.properties, evaluation.resource.properties
@@ -41,7 +67,7 @@ def access_request(evaluation: EvaluationRequest, prefix: str = "") -> AccessReq
         not isinstance(categories, list) or not all(isinstance(c, str) for c in categories)
     ):
         raise InvalidInput("categories must be a list of strings", field=f"{prefix}resource.properties.categories")
-    return AccessRequest(
+    request = AccessRequest(
         user_id=evaluation.subject.id,
         unit_id=_text(subject, "unit", "subject", prefix),
         action=evaluation.action.name,
@@ -54,6 +80,8 @@ def access_request(evaluation: EvaluationRequest, prefix: str = "") -> AccessReq
         categories=frozenset(categories) if categories else frozenset(),
         purpose_of_use=_text(subject, "purpose_of_use", "subject", prefix),
     )
+    _too_long(request, prefix)
+    return request
 
 
 def merged(batch: EvaluationsRequest, item: EvaluationItem, index: int) -> EvaluationRequest:

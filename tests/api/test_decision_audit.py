@@ -71,6 +71,50 @@ async def test_every_decision_of_a_batch_about_a_patient_is_recorded(
         assert await _audited(session, answer["context"]["decision_id"]) is not None
 
 
+async def _decision_rows(session: AsyncSession) -> int:
+    return len((await session.scalars(select(AuditEventRow.id))).all())
+
+
+@pytest.mark.parametrize(
+    ("part", "value", "field"),
+    [
+        ("subject", {"type": "user", "id": "u" * 65, "properties": {"unit": UNIT}}, "subject.id"),
+        ("subject", {"type": "user", "id": DOCTOR, "properties": {"unit": "x" * 65}}, "subject.properties.unit"),
+        (
+            "subject",
+            {"type": "user", "id": DOCTOR, "properties": {"unit": UNIT, "purpose_of_use": "P" * 17}},
+            "subject.properties.purpose_of_use",
+        ),
+        ("action", {"name": "a" * 17}, "action.name"),
+        ("resource", {"type": "t" * 65, "id": "note-1", "properties": {"patient": PATIENT}}, "resource.type"),
+        ("resource", {"type": "journal.note", "id": "n" * 129, "properties": {"patient": PATIENT}}, "resource.id"),
+    ],
+)
+async def test_a_part_longer_than_its_audit_field_is_400_naming_it_and_the_batch_records_nothing(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, part: str, value: Any, field: str
+) -> None:
+    """On PostgreSQL such a row would fail the COPY, and with it every other decision sharing the group commit."""
+    single = {**evaluation(), part: value}
+    response = await client.post("/access/v1/evaluation", json=single, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field
+    batch = {**evaluation(), "evaluations": [{}] * 10 + [{part: value}]}  # ten good ones, then the long one
+    response = await client.post("/access/v1/evaluations", json=batch, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == f"evaluations[10].{field}"
+    assert await _decision_rows(session) == 0
+
+
+async def test_free_form_context_longer_than_its_field_is_cut_and_the_decision_recorded(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession
+) -> None:
+    body = {**evaluation(), "context": {"client_system": "c" * 300, "workstation": "w" * 129}}
+    answer = (await client.post("/access/v1/evaluation", json=body, headers=headers)).json()
+    row = await _audited(session, answer["context"]["decision_id"])
+    assert row is not None
+    assert (row.client_system, row.workstation) == ("c" * 128, "w" * 128)
+
+
 class FailingStore:
     """An audit store whose every commit fails, as when the database is down."""
 

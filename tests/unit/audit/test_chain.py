@@ -12,7 +12,7 @@ import pytest
 
 from accessctl.audit import actions
 from accessctl.audit.chain import GENESIS_HASH, canonical_json, canonical_record, link, record_hash
-from accessctl.audit.events import AuditEvent
+from accessctl.audit.events import MAX_LENGTHS, AuditEvent
 from accessctl.audit.store import event_row
 from accessctl.errors import InvalidInput
 
@@ -112,6 +112,15 @@ def test_event_refuses_naive_times_unknown_actions_and_a_foreign_decision_id() -
     with pytest.raises(InvalidInput):
         _event(decision_id=uuid.uuid4())
     assert dataclasses.replace(_event(), outcome="deny").outcome == "deny"
+
+
+@pytest.mark.parametrize("name", sorted(set(MAX_LENGTHS) - {"action"}))  # an action must be one of actions.ALL
+def test_event_refuses_text_longer_than_its_column_naming_the_field(name: str) -> None:
+    value = "a" * MAX_LENGTHS[name]
+    assert getattr(_event(**{name: value}), name) == value  # exactly the column's length fits
+    with pytest.raises(InvalidInput) as refused:
+        _event(**{name: value + "a"})
+    assert refused.value.field == name
 
 
 def test_the_stored_row_is_the_same_whether_or_not_the_linked_record_was_kept() -> None:
