@@ -66,7 +66,7 @@ ACCESS_LABELS = {
     "delete": "Deleted",
 }
 # A reason code is a short snake_case word; anything else may be typed text and is not shown.
-_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class AccessLogEntry:
 
 def _why(kind: object, grant: str | None, reason_code: str | None) -> Why:
     if grant is not None:
-        code = reason_code if reason_code is not None and _CODE.match(reason_code) else None
+        code = reason_code if reason_code is not None and _CODE.fullmatch(reason_code) else None
         label = BREAK_GLASS_LABELS.get(code or "", "Emergency access")
         return Why("break_glass", code, f"Break-the-glass: {label}")
     if isinstance(kind, str) and kind in CARE_RELATION_KINDS:

@@ -18,11 +18,11 @@ from accessctl.audit.queries import EventFilter, Position, all_events, events_pa
 from accessctl.auth import Principal
 from accessctl.db import Database, utcnow
 from accessctl.errors import Forbidden, InvalidInput
-from accessctl.web.audit_views import EXPORT_FORMATS, AuditEventView, encoded_chunks, parse_moment
+from accessctl.web.audit_views import EXPORT_FORMATS, AuditEventView, cursor_position, encoded_chunks, parse_moment
 from accessctl.web.auth import principal_of, requires
 from accessctl.web.dependencies import DbSession
 from accessctl.web.directory import Limit
-from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
+from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, encode_cursor
 
 ALL_ORGANISATIONS = "*"
 WantedEvents = NamedDependency[EventFilter]
@@ -57,6 +57,15 @@ async def provide_event_filter(
 ) -> EventFilter:
     """The query's filters, checked, and narrowed to what the caller's token may see."""
     organisations = visible_organisations(principal_of(request))
+    for field, given in (
+        ("patient", patient),
+        ("user", user),
+        ("unit", unit),
+        ("organisation", organisation),
+        ("resource_type", resource_type),
+    ):
+        if given is not None and not given.strip():
+            raise InvalidInput(f"{field} is empty: leave it out to match every {field.replace('_', ' ')}", field=field)
     if organisation is not None and organisations is not None and organisation not in organisations:
         raise Forbidden(f"this token does not grant organisation {organisation!r}", field="organisation")
     if action is not None and action not in actions.ALL:
@@ -82,17 +91,14 @@ async def provide_event_filter(
 
 
 def _after(cursor: str | None) -> Position | None:
-    position = decode_cursor(cursor)
+    position = cursor_position(cursor)
     if position is None:
         return None
+    moment, last_id = position
     try:
-        at, last_id = position
-        moment = parse_moment(at, "cursor")
-        if moment is not None:
-            return moment, uuid.UUID(last_id)
-    except (TypeError, ValueError, InvalidInput):
-        pass
-    raise InvalidInput("cursor is not one this service issued", field="cursor")
+        return moment, uuid.UUID(last_id)
+    except ValueError:
+        raise InvalidInput("cursor is not one this service issued", field="cursor") from None
 
 
 class AuditController(Controller):

@@ -7,13 +7,14 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from accessctl.audit.events import ChainedEvent
 from accessctl.errors import InvalidInput
+from accessctl.web.pagination import decode_cursor
 
 EXPORT_FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "json": ("application/x-ndjson", "jsonl")}
 CHUNK_BYTES = 64 * 1024
@@ -31,7 +32,30 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
         raise InvalidInput(f"{field} must be an ISO 8601 date-time with a zone", field=field) from None
     if moment.tzinfo is None:
         raise InvalidInput(f"{field} must carry a zone (Z or +01:00)", field=field)
+    try:
+        moment.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00+01:00 has no UTC moment
+    except OverflowError:
+        raise InvalidInput(f"{field} is out of range once in UTC (years 1 to 9999)", field=field) from None
     return moment
+
+
+def cursor_position(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (moment, key) a time-ordered page's cursor points after; None for the first page.
+
+    The cursor comes back from the caller, so anything but the pair this service encoded is a 400.
+    """
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    if isinstance(position, list) and len(position) == 2 and all(type(part) is str for part in position):
+        at, key = position
+        try:
+            moment = parse_moment(at, "cursor")
+        except InvalidInput:
+            moment = None
+        if moment is not None:
+            return moment, key
+    raise InvalidInput("cursor is not one this service issued", field="cursor")
 
 
 class AuditEventView(msgspec.Struct):
@@ -98,16 +122,26 @@ class AuditEventView(msgspec.Struct):
 CSV_COLUMNS = AuditEventView.__struct_fields__
 
 
+# A cell a spreadsheet would read as a formula. Calling systems choose several fields (workstation, client system,
+# resource id), and privacy officers open exports in spreadsheets (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(text: str) -> str:
+    """The text, behind an apostrophe where a spreadsheet would otherwise run it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(value)  # roles
+        return _csv_text(";".join(value))  # roles
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     if isinstance(value, datetime):
         return value.isoformat()
-    return str(value)
+    return _csv_text(str(value))
 
 
 def _csv_row(view: AuditEventView) -> str:

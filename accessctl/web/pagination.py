@@ -39,5 +39,5 @@ def decode_cursor(cursor: str | None) -> Any:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested deep
         raise InvalidInput("cursor is not one this service issued", field="cursor") from None

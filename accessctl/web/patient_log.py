@@ -13,13 +13,13 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery
 
-from accessctl.audit.patient_log import AccessLogEntry, LogPosition, access_log_page
-from accessctl.errors import Forbidden, InvalidInput
-from accessctl.web.audit_views import parse_moment
+from accessctl.audit.patient_log import AccessLogEntry, access_log_page
+from accessctl.errors import Forbidden
+from accessctl.web.audit_views import cursor_position
 from accessctl.web.auth import principal_of, requires
 from accessctl.web.dependencies import DbSession
 from accessctl.web.directory import Limit
-from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, decode_cursor, encode_cursor
+from accessctl.web.pagination import DEFAULT_LIMIT, Page, check_limit, encode_cursor
 
 
 class AccessReason(msgspec.Struct):
@@ -61,20 +61,6 @@ class AccessLogItem(msgspec.Struct):
         )
 
 
-def _after(cursor: str | None) -> LogPosition | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        at, digest = position
-        moment = parse_moment(at, "cursor")
-        if moment is not None and isinstance(digest, str):
-            return moment, digest
-    except (TypeError, ValueError, InvalidInput):
-        pass
-    raise InvalidInput("cursor is not one this service issued", field="cursor")
-
-
 class PatientAccessLogController(Controller):
     path = "/v1/audit/patients"
     guards = [requires("patient-log:read")]
@@ -92,6 +78,7 @@ class PatientAccessLogController(Controller):
         """Accesses to the patient's record (permits only), newest first; the token's `patient` must be this one."""
         if principal_of(request).claims.get("patient") != patient_id:
             raise Forbidden("this token may read only the access log of the patient it was issued for", field="patient")
-        entries, end = await access_log_page(db_session, patient_id, after=_after(cursor), limit=check_limit(limit))
+        after = cursor_position(cursor)
+        entries, end = await access_log_page(db_session, patient_id, after=after, limit=check_limit(limit))
         next_cursor = encode_cursor([end[0].isoformat(), end[1]]) if end is not None else None
         return Page(items=[AccessLogItem.of(entry) for entry in entries], next_cursor=next_cursor)

@@ -80,10 +80,38 @@ async def test_every_export_is_itself_recorded_in_the_audit_log(
 
 
 @pytest.mark.parametrize(
-    ("params", "field"), [({"format": "xml"}, "format"), ({"format": "csv", "from": "2026-11-26"}, "from")]
+    ("params", "field"),
+    [
+        ({"format": "xml"}, "format"),
+        ({"format": "csv", "from": "2026-11-26"}, "from"),
+        ({"format": "csv", "from": "0001-01-01T00:00:00+01:00"}, "from"),  # no moment in UTC
+        ({"format": "json", "patient": ""}, "patient"),
+    ],
 )
-async def test_export_with_bad_parameters_is_400_naming_the_field(
-    client: httpx.AsyncClient, token: TokenFactory, params: dict[str, str], field: str
+async def test_export_with_bad_parameters_is_400_naming_the_field_and_records_nothing(
+    client: httpx.AsyncClient, token: TokenFactory, session: AsyncSession, params: dict[str, str], field: str
 ) -> None:
     response = await client.get("/v1/audit/events/export", params=params, headers=officer(token, "*"))
     assert response.status_code == 400 and response.json()["field"] == field
+    exported = await session.scalars(select(AuditEventRow).where(AuditEventRow.action == actions.AUDIT_EXPORTED))
+    assert exported.all() == []
+
+
+async def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted_json_keeps_them(
+    client: httpx.AsyncClient, app: Litestar, token: TokenFactory
+) -> None:
+    formulas: dict[str, Any] = {
+        "workstation": '=HYPERLINK("http://x")',
+        "client_system": "+cmd|' /C calc'!A0",
+        "resource_id": "@SUM(1)",
+    }
+    event = decision(0, organisation_id="org-a", **formulas)
+    await record(app, [event])
+    headers = officer(token, "org-a")
+    response = await client.get("/v1/audit/events/export", params={"format": "csv"}, headers=headers)
+    row = next(csv.DictReader(io.StringIO(response.text)))
+    assert {name: row[name] for name in formulas} == {name: "'" + value for name, value in formulas.items()}
+    assert row["user_id"] == event.user_id  # plain text is left as it is
+    response = await client.get("/v1/audit/events/export", params={"format": "json"}, headers=headers)
+    line = json.loads(response.text.splitlines()[0])
+    assert {name: line[name] for name in formulas} == formulas

@@ -167,6 +167,10 @@ async def test_a_permit_by_care_relation_from_the_evaluation_api_appears_in_the_
 
 async def test_bad_cursor_or_limit_is_400_naming_the_field(client: httpx.AsyncClient, token: TokenFactory) -> None:
     url = f"/v1/audit/patients/{PATIENT}/access-log"
-    for params, field in (({"cursor": "zz"}, "cursor"), ({"limit": "0"}, "limit")):
+    forged = [["2026-11-26T09:00:00Z", 5], [5, "abc"], ["0001-01-01T00:00:00+01:00", "abc"], {"at": "x"}]
+    cursors = [base64.urlsafe_b64encode(json.dumps(position).encode()).decode() for position in forged]
+    cursors.append(base64.urlsafe_b64encode(b"[" * 3000).decode())  # deeper than the JSON parser recurses
+    cases = [({"cursor": "zz"}, "cursor"), ({"limit": "0"}, "limit"), *(({"cursor": c}, "cursor") for c in cursors)]
+    for params, field in cases:
         response = await client.get(url, params=params, headers=patient_headers(token))
         assert response.status_code == 400 and response.json()["field"] == field

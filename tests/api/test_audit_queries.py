@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -16,6 +18,16 @@ from tests.api.conftest import TokenFactory, bearer
 from tests.integration.audit.helpers import T0, decision
 
 OTHER_PATIENT = "02828929103"
+EVENT_ID = "0192f0c1-0000-7000-8000-000000000001"
+
+
+def _raw_cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def cursor_of(position: Any) -> str:
+    """A cursor as this service spells them, around any JSON: a caller can send back whatever it likes."""
+    return _raw_cursor(json.dumps(position).encode())
 
 
 async def record(app: Litestar, events: Sequence[AuditEvent]) -> None:
@@ -144,6 +156,19 @@ async def test_an_event_is_returned_with_every_field_the_officer_needs(
         ({"limit": "1001"}, "limit"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": "WyJ4IiwieSJd"}, "cursor"),  # ["x","y"]: decodes, but no position this service issued
+        ({"cursor": cursor_of([["2026-11-26T09:00:00Z"], EVENT_ID])}, "cursor"),  # a list where the time goes
+        ({"cursor": cursor_of([5, EVENT_ID])}, "cursor"),
+        ({"cursor": cursor_of({"at": "2026-11-26T09:00:00Z"})}, "cursor"),
+        ({"cursor": cursor_of(["2026-11-26T09:00:00Z", EVENT_ID, "extra"])}, "cursor"),
+        ({"cursor": cursor_of(["0001-01-01T00:00:00+01:00", EVENT_ID])}, "cursor"),  # before year 1 in UTC
+        ({"cursor": _raw_cursor(b"[" * 3000)}, "cursor"),  # nested deeper than the JSON parser recurses
+        ({"from": "0001-01-01T00:00:00+01:00"}, "from"),
+        ({"to": "9999-12-31T23:59:59-01:00"}, "to"),  # after year 9999 in UTC
+        ({"patient": ""}, "patient"),
+        ({"user": " "}, "user"),
+        ({"unit": ""}, "unit"),
+        ({"organisation": ""}, "organisation"),
+        ({"resource_type": ""}, "resource_type"),
     ],
 )
 async def test_bad_filter_values_are_400_naming_the_field(
