@@ -45,20 +45,39 @@ def retention_cutoff(now: datetime, retention_days: int) -> datetime:
     return month_of(now - timedelta(days=retention_days))
 
 
+def expired_cutoff(before: datetime, now: datetime, retention_days: int | None = None) -> datetime:
+    """The purge's cutoff for `before` (the start of its month), refused when it would remove what must stay.
+
+    A month that has not ended holds the purge's own record (and, on PostgreSQL, the live partition); a month
+    after `retention_cutoff` holds records the retention period still keeps.
+    """
+    cutoff = month_of(before)
+    if cutoff > month_of(now):
+        raise InvalidInput("retention can only remove months that have ended", field="before")
+    if retention_days is not None and cutoff > (latest := retention_cutoff(now, retention_days)):
+        raise InvalidInput(
+            f"a cutoff of {cutoff:%Y-%m-%d} would remove records the retention period still keeps "
+            f"(ACCESSCTL_AUDIT_RETENTION_DAYS={retention_days}: the latest cutoff allowed today is {latest:%Y-%m-%d})",
+            field="before",
+        )
+    return cutoff
+
+
 async def purge_before(
     engine: AsyncEngine,
     signer: CheckpointSigner,
     before: datetime,
     *,
     actor: str | None = None,
+    retention_days: int | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> PurgeResult:
-    """Remove every record that occurred before the month of `before` begins (whole months only)."""
-    cutoff = month_of(before)
+    """Remove every record that occurred before the month of `before` begins (whole months only).
+
+    With `retention_days`, a cutoff later than the retention period allows is refused before anything changes.
+    """
     now = clock()
-    if cutoff > month_of(now):
-        # The current month holds the purge's own record (and, on PostgreSQL, its partition must stay).
-        raise InvalidInput("retention can only remove months that have ended", field="before")
+    cutoff = expired_cutoff(before, now, retention_days)
     await PartitionMaker(engine).ensure([now])
     async with engine.begin() as conn:
         chains = await _removed_per_chain(conn, cutoff)

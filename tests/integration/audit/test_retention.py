@@ -16,6 +16,7 @@ from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.store import EVENTS
 from accessctl.audit.verify import verify_log
 from accessctl.audit.writer import AuditWriter
+from accessctl.errors import InvalidInput
 from tests.integration.audit.helpers import decision, tamper
 
 SEP, OCT, NOV = (datetime(2026, month, 15, tzinfo=UTC) for month in (9, 10, 11))
@@ -96,6 +97,17 @@ async def test_forged_purge_record_is_not_trusted(
     async with audit_engine.connect() as conn:
         problem = (await verify_log(conn, signer.public_keys())).problem
     assert problem is not None and "purge record is not covered by a signed checkpoint" in problem.what
+
+
+async def test_purge_refuses_a_cutoff_the_retention_period_still_keeps(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await _three_months(writer)
+    with pytest.raises(InvalidInput, match="retention period still keeps"):
+        await purge_before(audit_engine, signer, NOV, retention_days=60, clock=lambda: NOW)
+    assert len(await _seqs(audit_engine, writer.chain_id)) == 20
+    result = await purge_before(audit_engine, signer, OCT, retention_days=40, clock=lambda: NOW)
+    assert result.removed == 5
 
 
 def test_retention_keeps_at_least_the_retention_period_in_whole_months() -> None:
