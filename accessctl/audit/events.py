@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -99,6 +100,13 @@ class AuditEvent:
             raise InvalidInput(f"outcome must be one of {OUTCOMES}", field="outcome")
         if self.action in actions.DECISIONS and self.decision_id is not None and self.decision_id != self.id:
             raise InvalidInput("a decision's event id must equal its decision id", field="decision_id")
+
+
+def refuse_purge_records(events: Iterable[AuditEvent]) -> None:
+    """Only the retention purge writes `audit.purged`: verify trusts such a record to account for removed ones."""
+    for event in events:
+        if event.action == actions.AUDIT_PURGED:
+            raise InvalidInput("audit.purged records are written only by the retention purge", field="action")
 
 
 @dataclass(frozen=True)
