@@ -14,11 +14,12 @@ import click
 
 from accessctl.audit.export import events_between, write_fhir_bundle, write_syslog
 from accessctl.audit.forwarder import AuditForwarder
-from accessctl.audit.retention import PurgeResult, purge_before, retention_cutoff
+from accessctl.audit.retention import PurgeResult, expired_cutoff, purge_before, retention_cutoff
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.syslog_transport import TcpSyslogTransport, tls_context
 from accessctl.audit.verify import Report, verify_log
 from accessctl.db import Database, utcnow
+from accessctl.errors import InvalidInput
 from accessctl.settings import Settings
 
 MOMENT = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"])
@@ -77,13 +78,19 @@ def verify_command(ctx: click.Context, since: datetime | None, until: datetime |
 def purge_command(ctx: click.Context, before: datetime | None, actor: str | None) -> None:
     """Remove whole months older than the retention period, leaving a signed audit.purged record."""
     settings = _settings(ctx)
-    signer = CheckpointSigner.from_settings(settings)
-    cutoff = _utc(before) or retention_cutoff(utcnow(), settings.audit_retention_days)
+    days, now = settings.audit_retention_days, utcnow()
+    cutoff = _utc(before) or retention_cutoff(now, days)
+    try:
+        expired_cutoff(cutoff, now, days)  # refused here, before the key is needed or anything changes
+    except InvalidInput as exc:
+        raise InvalidInput(f"--before: {exc.message}; nothing was purged", field="before") from exc
+    # The key must be the one verify trusts: a purge signed by a key made on the spot would never verify.
+    signer = CheckpointSigner.from_settings(settings, create=False)
 
     async def run() -> PurgeResult:
         database = Database.from_settings(settings)
         try:
-            return await purge_before(database.engine, signer, cutoff, actor=actor)
+            return await purge_before(database.engine, signer, cutoff, actor=actor, retention_days=days)
         finally:
             await database.dispose()
 

@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -126,6 +127,13 @@ class AuditEvent:
             value = getattr(self, name)
             if value is not None and len(value) > longest:
                 raise InvalidInput(f"{name} is longer than {longest} characters", field=name)
+
+
+def refuse_purge_records(events: Iterable[AuditEvent]) -> None:
+    """Only the retention purge writes `audit.purged`: verify trusts such a record to account for removed ones."""
+    for event in events:
+        if event.action == actions.AUDIT_PURGED:
+            raise InvalidInput("audit.purged records are written only by the retention purge", field="action")
 
 
 @dataclass(frozen=True)

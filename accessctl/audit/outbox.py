@@ -4,7 +4,8 @@ A policy, assignment, context or HR change commits with its audit events staged 
 them into the chain: in the transaction that inserts them it deletes their outbox rows (`store.take_staged`), and
 inserts only those it deleted, so an event is chained exactly once however many processes try. If the process dies
 between the change's commit and the audit commit, the staged rows survive and `OutboxDrain` (in every server
-process) chains them.
+process) chains them. A staged `audit.purged` event is never chained (only the retention purge writes those): the
+drain leaves its row in place, logs it as an error, and goes on with the others.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accessctl.audit import actions
 from accessctl.audit.chain import PLAIN_FIELDS, normalise_detail
-from accessctl.audit.events import AuditEvent
+from accessctl.audit.events import AuditEvent, refuse_purge_records
 from accessctl.audit.store import OUTBOX
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import Transactions, utcnow
@@ -53,19 +55,34 @@ def _from_json(body: dict[str, Any]) -> AuditEvent:
 
 async def stage(session: AsyncSession, events: Sequence[AuditEvent]) -> None:
     """Write the events into the outbox in the session's transaction: they commit, or vanish, with the change."""
+    refuse_purge_records(events)
     if events:
         now = utcnow()
         rows = [{"id": event.id, "staged_at": now, "event": _as_json(event)} for event in events]
         await session.execute(insert(OUTBOX), rows)
 
 
+# The outbox is a plain table anyone with database access can insert into; a purge record staged there would be
+# chained and signed by the writer, and verify would let it account for records someone deleted.
+_STAGED_PURGE = func.coalesce(OUTBOX.c.event["action"].as_string(), "") == actions.AUDIT_PURGED
+
+
 async def staged_before(transactions: Transactions, moment: datetime, limit: int) -> list[AuditEvent]:
-    """Staged events older than `moment`, oldest first: left behind by a process that stopped before chaining."""
+    """Staged events older than `moment`, oldest first: left behind by a process that stopped before chaining.
+
+    Staged purge records are left out (see `staged_purges`), so they never hold up the rows behind them.
+    """
     async with transactions.connect() as conn:
-        rows = await conn.execute(
-            select(OUTBOX.c.event).where(OUTBOX.c.staged_at < moment).order_by(OUTBOX.c.staged_at).limit(limit)
-        )
+        query = select(OUTBOX.c.event).where(OUTBOX.c.staged_at < moment, ~_STAGED_PURGE)
+        rows = await conn.execute(query.order_by(OUTBOX.c.staged_at).limit(limit))
         return [_from_json(body) for body in rows.scalars()]
+
+
+async def staged_purges(transactions: Transactions) -> list[uuid.UUID]:
+    """Outbox rows that stage an `audit.purged` event: never chained, kept where they are for an investigation."""
+    async with transactions.connect() as conn:
+        rows = await conn.execute(select(OUTBOX.c.id).where(_STAGED_PURGE).order_by(OUTBOX.c.staged_at))
+        return list(rows.scalars())
 
 
 class OutboxDrain:
@@ -90,6 +107,7 @@ class OutboxDrain:
         self.grace = timedelta(seconds=grace_s)
         self.batch = batch
         self.clock = clock
+        self.refused: set[uuid.UUID] = set()
         self._rounds = Periodic(
             "accessctl-audit-outbox-drain",
             self._round,
@@ -100,6 +118,7 @@ class OutboxDrain:
 
     async def run_once(self) -> int:
         """Chain every staged event older than the grace period; returns how many this process took."""
+        await self._report_staged_purges()
         taken = 0
         while True:
             events = await staged_before(self.transactions, self.clock() - self.grace, self.batch)
@@ -108,6 +127,18 @@ class OutboxDrain:
             taken += await self.writer.record_staged(events)
             if len(events) < self.batch:
                 return taken
+
+    async def _report_staged_purges(self) -> None:
+        """Log each staged purge record once per process, as an error: only tampering puts one there."""
+        for row_id in await staged_purges(self.transactions):
+            if row_id not in self.refused:
+                self.refused.add(row_id)
+                log.error(
+                    "audit_outbox row %s stages an audit.purged event, which only the retention purge may write: "
+                    "not chained, left in the outbox for investigation (it may be an attempt to pass a deletion "
+                    "off as a purge)",
+                    row_id,
+                )
 
     def start(self) -> None:
         self._rounds.start()

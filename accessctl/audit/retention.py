@@ -7,7 +7,8 @@ ever sees the table without it (SQLite DDL is transactional; a failure rolls all
 
 Either way the same transaction writes an `audit.purged` event as a one-record chain with its own signed
 checkpoint, naming per chain how many records went and their seq range, so `accessctl audit verify` can tell
-the purge's gaps from tampering.
+the purge's gaps from tampering. Earlier purge records the purge removes go into it whole (see
+accessctl.audit.purges), so the ranges they named stay accounted for, purge after purge.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -24,8 +26,9 @@ from accessctl.audit import actions, guards, store
 from accessctl.audit.chain import GENESIS_HASH, iso_utc, link
 from accessctl.audit.events import AuditEvent
 from accessctl.audit.partitions import PartitionMaker, existing_partitions, month_of
+from accessctl.audit.purges import EARLIER_PURGES, carried_record, in_purge_shape
 from accessctl.audit.signing import CheckpointSigner
-from accessctl.audit.store import EVENTS
+from accessctl.audit.store import EVENTS, chained_from_row
 from accessctl.db import utcnow
 from accessctl.errors import InvalidInput
 
@@ -45,31 +48,51 @@ def retention_cutoff(now: datetime, retention_days: int) -> datetime:
     return month_of(now - timedelta(days=retention_days))
 
 
+def expired_cutoff(before: datetime, now: datetime, retention_days: int | None = None) -> datetime:
+    """The purge's cutoff for `before` (the start of its month), refused when it would remove what must stay.
+
+    A month that has not ended holds the purge's own record (and, on PostgreSQL, the live partition); a month
+    after `retention_cutoff` holds records the retention period still keeps.
+    """
+    cutoff = month_of(before)
+    if cutoff > month_of(now):
+        raise InvalidInput("retention can only remove months that have ended", field="before")
+    if retention_days is not None and cutoff > (latest := retention_cutoff(now, retention_days)):
+        raise InvalidInput(
+            f"a cutoff of {cutoff:%Y-%m-%d} would remove records the retention period still keeps "
+            f"(ACCESSCTL_AUDIT_RETENTION_DAYS={retention_days}: the latest cutoff allowed today is {latest:%Y-%m-%d})",
+            field="before",
+        )
+    return cutoff
+
+
 async def purge_before(
     engine: AsyncEngine,
     signer: CheckpointSigner,
     before: datetime,
     *,
     actor: str | None = None,
+    retention_days: int | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> PurgeResult:
-    """Remove every record that occurred before the month of `before` begins (whole months only)."""
-    cutoff = month_of(before)
+    """Remove every record that occurred before the month of `before` begins (whole months only).
+
+    With `retention_days`, a cutoff later than the retention period allows is refused before anything changes.
+    """
     now = clock()
-    if cutoff > month_of(now):
-        # The current month holds the purge's own record (and, on PostgreSQL, its partition must stay).
-        raise InvalidInput("retention can only remove months that have ended", field="before")
+    cutoff = expired_cutoff(before, now, retention_days)
     await PartitionMaker(engine).ensure([now])
     async with engine.begin() as conn:
         chains = await _removed_per_chain(conn, cutoff)
         if not chains:
             return PurgeResult(before=cutoff, removed=0, chains=0, event_id=None)
+        earlier = await _earlier_purges(conn, cutoff)
         if conn.dialect.name == "postgresql":
             partitions = await _drop_partitions(conn, cutoff)
         else:
             partitions = []
             await _delete_sqlite(conn, cutoff)
-        detail = {"before": iso_utc(cutoff), "chains": chains, "partitions": partitions}
+        detail = {"before": iso_utc(cutoff), "chains": chains, "partitions": partitions, EARLIER_PURGES: earlier}
         event = AuditEvent(action=actions.AUDIT_PURGED, occurred_at=now, user_id=actor, detail=detail)
         chained = link(event, chain_id=uuid.uuid4(), seq=1, prev_hash=GENESIS_HASH, recorded_at=now)
         checkpoint = signer.sign(chained.chain_id, 1, chained.hash, now)
@@ -88,6 +111,13 @@ async def _removed_per_chain(conn: AsyncConnection, cutoff: datetime) -> dict[st
         str(chain_id): {"removed": int(count), "first_seq": int(first), "last_seq": int(last)}
         for chain_id, count, first, last in await conn.execute(query)
     }
+
+
+async def _earlier_purges(conn: AsyncConnection, cutoff: datetime) -> list[dict[str, Any]]:
+    """The purge records this purge removes, whole: the ranges they name must stay accounted for after they go."""
+    query = select(EVENTS).where(EVENTS.c.action == actions.AUDIT_PURGED, EVENTS.c.occurred_at < cutoff)
+    earlier = [chained_from_row(row._mapping) for row in await conn.execute(query.order_by(EVENTS.c.occurred_at))]
+    return [carried_record(chained) for chained in earlier if in_purge_shape(chained)]
 
 
 async def _drop_partitions(conn: AsyncConnection, cutoff: datetime) -> list[str]:

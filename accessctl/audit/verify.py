@@ -4,117 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, select, union
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from accessctl.audit import actions
-from accessctl.audit.chain import GENESIS_HASH, record_hash
-from accessctl.audit.events import ChainedEvent
+from accessctl.audit.chain import GENESIS_HASH
+from accessctl.audit.purges import PurgedRanges
 from accessctl.audit.signing import Checkpoint, signature_problem
-from accessctl.audit.store import CHECKPOINTS, EVENTS, chained_from_row, checkpoint_from_row
+from accessctl.audit.store import EVENTS, chained_from_row
+from accessctl.audit.verify_purges import UntrustedPurge, chain_checkpoints, hash_problem, trusted_purges
+from accessctl.audit.verify_report import Problem, Report
+from accessctl.audit.verify_spans import Span, spans
 
-
-@dataclass(frozen=True)
-class Problem:
-    """The first thing found wrong: which chain, which seq, which event (when it still exists), and what."""
-
-    chain_id: uuid.UUID
-    seq: int
-    event_id: uuid.UUID | None
-    what: str
-
-    def __str__(self) -> str:
-        event = self.event_id or "(no longer in the log)"
-        return f"chain {self.chain_id} seq {self.seq} event {event}: {self.what}"
-
-
-@dataclass
-class Report:
-    """What verify walked, and the first problem (None when the log is intact)."""
-
-    chains: int = 0
-    records: int = 0
-    checkpoints: int = 0
-    purged: int = 0
-    unsigned: int = 0
-    problem: Problem | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-@dataclass
-class _Purges:
-    """Seqs the retention purge removed, per chain, from the signed purge records."""
-
-    ranges: dict[uuid.UUID, list[tuple[int, int]]] = field(default_factory=dict)
-    removed: dict[uuid.UUID, int] = field(default_factory=dict)
-
-    def covers(self, chain_id: uuid.UUID, first: int, last: int) -> bool:
-        ranges = self.ranges.get(chain_id, [])
-        return any(lo <= first <= hi for lo, hi in ranges) and any(lo <= last <= hi for lo, hi in ranges)
-
-    def add(self, detail: Mapping[str, Any]) -> None:
-        for chain, info in detail.get("chains", {}).items():
-            chain_id = uuid.UUID(chain)
-            self.ranges.setdefault(chain_id, []).append((int(info["first_seq"]), int(info["last_seq"])))
-            self.removed[chain_id] = self.removed.get(chain_id, 0) + int(info["removed"])
-
-
-def _hash_problem(chained: ChainedEvent) -> str | None:
-    recomputed = record_hash(
-        chained.event,
-        chain_id=chained.chain_id,
-        seq=chained.seq,
-        prev_hash=chained.prev_hash,
-        recorded_at=chained.recorded_at,
-    )
-    return None if recomputed == chained.hash else "content does not match its hash (record changed)"
-
-
-async def _checkpoints(conn: AsyncConnection, chain_id: uuid.UUID) -> dict[int, Checkpoint]:
-    rows = await conn.execute(select(CHECKPOINTS).where(CHECKPOINTS.c.chain_id == chain_id))
-    return {row.seq: checkpoint_from_row(row._mapping) for row in rows}
-
-
-async def _purges(conn: AsyncConnection, keys: Mapping[str, Ed25519PublicKey], report: Report) -> _Purges:
-    """Purge records are trusted only when their own signed checkpoint covers them."""
-    purges = _Purges()
-    rows = await conn.execute(select(EVENTS).where(EVENTS.c.action == actions.AUDIT_PURGED))
-    for row in rows:
-        chained = chained_from_row(row._mapping)
-        checkpoint = (await _checkpoints(conn, chained.chain_id)).get(chained.seq)
-        problem = _hash_problem(chained)
-        if problem is None and (checkpoint is None or checkpoint.hash != chained.hash):
-            problem = "purge record is not covered by a signed checkpoint"
-        if problem is None and checkpoint is not None:
-            problem = signature_problem(checkpoint, keys)
-        if problem is not None:
-            report.problem = Problem(chained.chain_id, chained.seq, chained.event.id, problem)
-            return purges
-        purges.add(chained.event.detail or {})
-    return purges
-
-
-async def _windows(
-    conn: AsyncConnection, since: datetime | None, until: datetime | None
-) -> dict[uuid.UUID, tuple[int, int] | None]:
-    """Each chain to walk, with the seq range to walk (None: the whole chain)."""
-    if since is None and until is None:
-        ids = union(select(EVENTS.c.chain_id).distinct(), select(CHECKPOINTS.c.chain_id).distinct())
-        return {row[0]: None for row in await conn.execute(ids)}
-    query = select(EVENTS.c.chain_id, func.min(EVENTS.c.seq), func.max(EVENTS.c.seq)).group_by(EVENTS.c.chain_id)
-    if since is not None:
-        query = query.where(EVENTS.c.occurred_at >= since)
-    if until is not None:
-        query = query.where(EVENTS.c.occurred_at < until)
-    return {row[0]: (int(row[1]), int(row[2])) for row in await conn.execute(query)}
+__all__ = ["Problem", "Report", "verify_log"]
 
 
 async def verify_log(
@@ -124,52 +29,62 @@ async def verify_log(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Report:
-    """Verify every chain (or the records of each chain that fall in [since, until)); stop at the first problem."""
+    """Verify every chain (or each chain around the records that fall in [since, until)); stop at the first problem."""
     report = Report()
-    purges = await _purges(conn, keys, report)
-    if report.problem is not None:
+    try:
+        purges = await trusted_purges(conn, keys)
+    except UntrustedPurge as untrusted:
+        report.problem = untrusted.problem
         return report
-    windows = await _windows(conn, since, until)
-    for chain_id in sorted(windows):
+    walks = await spans(conn, since, until, purges)
+    for chain_id, span in walks.items():
         report.chains += 1
-        problem = await _verify_chain(conn, chain_id, windows[chain_id], keys, purges, report)
+        problem = await _verify_chain(conn, chain_id, span, keys, purges, report)
         if problem is not None:
             report.problem = problem
             break
     return report
 
 
+@dataclass
+class _Walk:
+    """Where the walk of one chain has got to."""
+
+    expected: int
+    prev_hash: str = GENESIS_HASH
+    missing: int = 0
+
+
 async def _verify_chain(
     conn: AsyncConnection,
     chain_id: uuid.UUID,
-    window: tuple[int, int] | None,
+    span: Span,
     keys: Mapping[str, Ed25519PublicKey],
-    purges: _Purges,
+    purges: PurgedRanges,
     report: Report,
 ) -> Problem | None:
-    checkpoints = await _checkpoints(conn, chain_id)
+    checkpoints = await chain_checkpoints(conn, chain_id)
     signed_up_to = max(checkpoints, default=0)
-    if window is not None:
-        checkpoints = {seq: cp for seq, cp in checkpoints.items() if window[0] <= seq <= window[1]}
-    query = select(EVENTS).where(EVENTS.c.chain_id == chain_id).order_by(EVENTS.c.seq)
-    if window is not None:
-        query = query.where(EVENTS.c.seq.between(*window))
-    expected, prev_hash, missing = (window[0] if window else 1), GENESIS_HASH, 0
+    checkpoints = {s: cp for s, cp in checkpoints.items() if s >= span.first and (span.last is None or s <= span.last)}
+    query = select(EVENTS).where(EVENTS.c.chain_id == chain_id, EVENTS.c.seq >= span.first).order_by(EVENTS.c.seq)
+    if span.last is not None:
+        query = query.where(EVENTS.c.seq <= span.last)
+    walk = _Walk(expected=span.first)
     stream = await conn.stream(query.execution_options(yield_per=1000))
     async for row in stream:
         chained = chained_from_row(row._mapping)
         seq, event_id = chained.seq, chained.event.id
-        report.records += 1
-        if (problem := _hash_problem(chained)) is not None:
+        report.records += span.counts(seq)
+        if (problem := hash_problem(chained)) is not None:
             return Problem(chain_id, seq, event_id, problem)
-        if seq < expected:
+        if seq < walk.expected:
             return Problem(chain_id, seq, event_id, f"seq {seq} appears twice (record inserted or replayed)")
-        if seq > expected:
-            if not purges.covers(chain_id, expected, seq - 1):
-                gap = f"seq {expected}" if seq - 1 == expected else f"seqs {expected}-{seq - 1}"
-                return Problem(chain_id, seq, event_id, f"{gap} missing before this record (records removed)")
-            missing += seq - expected
-        elif chained.prev_hash != prev_hash and not (window and seq == window[0] and seq > 1):
+        if seq > walk.expected:
+            if (gap := _gap_problem(chain_id, walk.expected, seq - 1, purges)) is not None:
+                return Problem(chain_id, seq, event_id, f"{gap} before this record (records removed)")
+            walk.missing += seq - walk.expected
+        elif chained.prev_hash != walk.prev_hash and (seq != span.first or seq == 1):
+            # A span that starts later begins at the link into the window: its own predecessor is not walked.
             return Problem(
                 chain_id,
                 seq,
@@ -178,30 +93,37 @@ async def _verify_chain(
             )
         if (checkpoint := checkpoints.pop(seq, None)) is not None:
             report.checkpoints += 1
-            problem = signature_problem(checkpoint, keys)
-            if problem is None and checkpoint.hash != chained.hash:
-                problem = (
-                    f"signed checkpoint names hash {checkpoint.hash[:16]}..., the record has {chained.hash[:16]}..."
-                )
-            if problem is not None:
+            if (problem := _checkpoint_problem(checkpoint, chained.hash, keys)) is not None:
                 return Problem(chain_id, seq, event_id, problem)
-        expected, prev_hash = seq + 1, chained.hash
-    if window is None:
-        report.unsigned += max(0, expected - 1 - signed_up_to)
-    return _after_walk(chain_id, expected, checkpoints, keys, purges, missing, window is not None, report)
+        walk.expected, walk.prev_hash = seq + 1, chained.hash
+    if span.whole:
+        report.unsigned += max(0, walk.expected - 1 - signed_up_to)
+    return _after_walk(chain_id, span, walk, checkpoints, keys, purges, report)
+
+
+def _gap_problem(chain_id: uuid.UUID, first: int, last: int, purges: PurgedRanges) -> str | None:
+    if purges.covers(chain_id, first, last):
+        return None
+    return f"seq {first} missing" if first == last else f"seqs {first}-{last} missing"
+
+
+def _checkpoint_problem(checkpoint: Checkpoint, digest: str, keys: Mapping[str, Ed25519PublicKey]) -> str | None:
+    problem = signature_problem(checkpoint, keys)
+    if problem is None and checkpoint.hash != digest:
+        problem = f"signed checkpoint names hash {checkpoint.hash[:16]}..., the record has {digest[:16]}..."
+    return problem
 
 
 def _after_walk(
     chain_id: uuid.UUID,
-    expected: int,
+    span: Span,
+    walk: _Walk,
     checkpoints: dict[int, Checkpoint],
     keys: Mapping[str, Ed25519PublicKey],
-    purges: _Purges,
-    missing: int,
-    windowed: bool,
+    purges: PurgedRanges,
     report: Report,
 ) -> Problem | None:
-    """Checkpoints whose record was not met, purged tails, and whether the purges account for every gap."""
+    """Checkpoints whose record was not met, the span's missing end, and whether purges account for every gap."""
     for seq in sorted(checkpoints):
         checkpoint = checkpoints[seq]
         report.checkpoints += 1
@@ -215,12 +137,22 @@ def _after_walk(
                 f"signed checkpoint names seq {seq} (hash {checkpoint.hash[:16]}...), which is no longer in the log "
                 "(records removed before it: truncated)",
             )
-    tail_end = max((hi for _, hi in purges.ranges.get(chain_id, [])), default=0)
-    missing += max(0, tail_end - expected + 1)
-    removed = purges.removed.get(chain_id, 0)
+    ranges = purges.within(chain_id, span.first, span.last)
+    if span.last is not None and walk.expected <= span.last:
+        # The span ends at a record that should be there (the one after the window, or a checkpoint's).
+        if (gap := _gap_problem(chain_id, walk.expected, span.last, purges)) is not None:
+            return Problem(chain_id, span.last, None, f"{gap} at the end of the walk (records removed)")
+        walk.missing += span.last - walk.expected + 1
+    elif span.last is None:
+        tail_end = max((r.last for r in ranges), default=0)
+        walk.missing += max(0, tail_end - walk.expected + 1)
+    removed = sum(r.removed for r in ranges)
     report.purged += removed
-    if not windowed and missing != removed:
+    if walk.missing != removed:
         return Problem(
-            chain_id, expected, None, f"{missing} record(s) missing, but the signed purges account for {removed}"
+            chain_id,
+            walk.expected,
+            None,
+            f"{walk.missing} record(s) missing, but the signed purges account for {removed}",
         )
     return None

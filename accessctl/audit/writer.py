@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from accessctl.audit import store
 from accessctl.audit.chain import GENESIS_HASH, link_all
 from accessctl.audit.direct_copy import DirectCopy
-from accessctl.audit.events import AuditEvent, ChainedEvent
+from accessctl.audit.events import AuditEvent, ChainedEvent, refuse_purge_records
 from accessctl.audit.partitions import PartitionMaker
 from accessctl.audit.signing import Checkpoint, CheckpointSigner
 from accessctl.db import Transactions, utcnow, writer_turn
@@ -140,7 +140,7 @@ class AuditWriter:
         await self.record_many((event,))
 
     async def record_many(self, events: Sequence[AuditEvent]) -> None:
-        """Record the events in one transaction, in order; returns once they are committed."""
+        """Record the events in one transaction, in order; returns once they are committed (never audit.purged)."""
         await self._enqueue(_Pending(tuple(events)))
 
     async def record_staged(self, events: Sequence[AuditEvent]) -> int:
@@ -149,6 +149,7 @@ class AuditWriter:
         return await self._enqueue(_Pending(tuple(events), staged=True))
 
     async def _enqueue(self, pending: _Pending) -> int:
+        refuse_purge_records(pending.events)
         if self._flusher is None or self._closing or self._flusher.done():
             raise StoreUnavailable("audit writer is not running")
         if not pending.events:

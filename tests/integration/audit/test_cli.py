@@ -7,12 +7,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.writer import AuditWriter
 from accessctl.cli import main
 from accessctl.db import make_engine
 from tests.integration.audit.helpers import decision, tamper
+
+# Short enough that September 2026 has expired by the time these tests run.
+SHORT_RETENTION = {"ACCESSCTL_AUDIT_RETENTION_DAYS": "30"}
 
 
 def _write(url: str, key: Path, count: int, at: datetime | None = None) -> AuditWriter:
@@ -25,6 +29,17 @@ def _write(url: str, key: Path, count: int, at: datetime | None = None) -> Audit
         await writer.close()
         await engine.dispose()
         return writer
+
+    return asyncio.run(run())
+
+
+def _count(url: str) -> int:
+    async def run() -> int:
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            count = (await conn.execute(text("SELECT count(*) FROM audit_events"))).scalar_one()
+        await engine.dispose()
+        return int(count)
 
     return asyncio.run(run())
 
@@ -70,7 +85,7 @@ def test_verify_without_the_signing_key_is_an_error_not_a_new_key(audit_url: str
 def test_purge_then_verify_on_the_command_line(audit_url: str, tmp_path: Path) -> None:
     key = tmp_path / "audit-key.pem"
     _write(audit_url, key, 6, at=datetime(2026, 9, 30, tzinfo=UTC))
-    env = {"ACCESSCTL_DATABASE_URL": audit_url, "ACCESSCTL_AUDIT_SIGNING_KEY_PATH": str(key)}
+    env = {"ACCESSCTL_DATABASE_URL": audit_url, "ACCESSCTL_AUDIT_SIGNING_KEY_PATH": str(key), **SHORT_RETENTION}
     purged = CliRunner().invoke(main, ["audit", "purge", "--before", "2026-10-01", "--yes"], env=env)
     assert purged.exit_code == 0, purged.output
     assert "purged 6 record(s) of 1 chain(s) before 2026-10-01" in purged.stdout
@@ -84,3 +99,24 @@ def test_purge_refuses_a_month_that_has_not_ended(audit_url: str, tmp_path: Path
     result = CliRunner().invoke(main, ["audit", "purge", "--before", "2999-01-01", "--yes"], env=env)
     assert result.exit_code == 1
     assert "only remove months that have ended" in result.stderr
+
+
+def test_purge_refuses_a_cutoff_inside_the_retention_period_and_changes_nothing(audit_url: str, tmp_path: Path) -> None:
+    key = tmp_path / "audit-key.pem"
+    _write(audit_url, key, 6, at=datetime(2026, 9, 30, tzinfo=UTC))
+    env = {"ACCESSCTL_DATABASE_URL": audit_url, "ACCESSCTL_AUDIT_SIGNING_KEY_PATH": str(key)}  # 3650 days
+    result = CliRunner().invoke(main, ["audit", "purge", "--before", "2026-10-01", "--yes"], env=env)
+    assert result.exit_code == 1
+    assert "--before" in result.stderr and "retention period still keeps" in result.stderr
+    assert _count(audit_url) == 6
+
+
+def test_purge_without_the_signing_key_is_an_error_not_a_new_key(audit_url: str, tmp_path: Path) -> None:
+    _write(audit_url, tmp_path / "audit-key.pem", 6, at=datetime(2026, 9, 30, tzinfo=UTC))
+    missing = tmp_path / "missing.pem"
+    env = {"ACCESSCTL_DATABASE_URL": audit_url, "ACCESSCTL_AUDIT_SIGNING_KEY_PATH": str(missing), **SHORT_RETENTION}
+    result = CliRunner().invoke(main, ["audit", "purge", "--before", "2026-10-01", "--yes"], env=env)
+    assert result.exit_code == 1
+    assert "no audit signing key" in result.stderr
+    assert not missing.exists()
+    assert _count(audit_url) == 6

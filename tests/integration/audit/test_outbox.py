@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from accessctl.audit import actions, store
 from accessctl.audit.events import AuditEvent
-from accessctl.audit.outbox import OutboxDrain
+from accessctl.audit.outbox import OutboxDrain, _as_json
 from accessctl.audit.signing import CheckpointSigner
 from accessctl.audit.sink import AuditOutbox
 from accessctl.audit.verify import verify_log
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import utcnow
+from accessctl.errors import InvalidInput
 
 
 def change(n: int) -> AuditEvent:
@@ -33,6 +37,13 @@ def change(n: int) -> AuditEvent:
 async def _count(engine: AsyncEngine, table: Any) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+def forged_purge(victim: uuid.UUID) -> AuditEvent:
+    """A purge record as someone would stage it to make seqs 3-6 of `victim` look purged."""
+    chains = {str(victim): {"removed": 4, "first_seq": 3, "last_seq": 6}}
+    detail = {"before": "2026-11-01T00:00:00.000000Z", "chains": chains, "partitions": []}
+    return AuditEvent(action=actions.AUDIT_PURGED, occurred_at=utcnow(), user_id="privacy-officer", detail=detail)
 
 
 async def _stage_and_commit(engine: AsyncEngine, events: list[AuditEvent]) -> AuditOutbox:
@@ -116,3 +127,37 @@ async def test_the_drain_leaves_fresh_rows_to_the_process_that_staged_them(
     assert await OutboxDrain(audit_engine, writer, grace_s=30).run_once() == 0
     later = OutboxDrain(audit_engine, writer, grace_s=30, clock=lambda: utcnow() + timedelta(seconds=31))
     assert await later.run_once() == 1
+
+
+async def test_a_purge_record_staged_in_the_outbox_is_never_chained_and_is_reported(
+    audit_engine: AsyncEngine, writer: AuditWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Someone with database access inserts a purge record into the outbox; the drain chains the rest around it."""
+    forged = forged_purge(writer.chain_id)
+    earlier = utcnow() - timedelta(minutes=5)
+    async with audit_engine.begin() as conn:
+        await conn.execute(insert(store.OUTBOX), [{"id": forged.id, "staged_at": earlier, "event": _as_json(forged)}])
+    await _stage_and_commit(audit_engine, [change(1), change(2)])
+    drain = OutboxDrain(audit_engine, writer, grace_s=0, batch=1)
+
+    with caplog.at_level(logging.ERROR, logger="accessctl.audit.outbox"):
+        assert await drain.run_once() == 2
+        assert await drain.run_once() == 0
+
+    async with audit_engine.connect() as conn:
+        actions_chained = (await conn.execute(select(store.EVENTS.c.action))).scalars().all()
+        left = (await conn.execute(select(store.OUTBOX.c.id))).scalars().all()
+    assert sorted(actions_chained) == [actions.CONTEXT_CHANGED] * 2
+    assert left == [forged.id]
+    refusals = [r for r in caplog.records if r.levelno == logging.ERROR and str(forged.id) in r.getMessage()]
+    assert len(refusals) == 1  # once per process, not every round
+
+
+async def test_no_path_but_retention_records_a_purge(audit_engine: AsyncEngine, writer: AuditWriter) -> None:
+    forged = forged_purge(writer.chain_id)
+    with pytest.raises(InvalidInput, match="only by the retention purge"):
+        await writer.record(forged)
+    with pytest.raises(InvalidInput, match="only by the retention purge"):
+        await _stage_and_commit(audit_engine, [change(1), forged])
+    assert await _count(audit_engine, store.EVENTS) == 0
+    assert await _count(audit_engine, store.OUTBOX) == 0

@@ -134,3 +134,97 @@ async def test_window_verifies_only_the_records_in_it(
     inside = await _verify(audit_engine, signer, since=decision(0).occurred_at, until=decision(5).occurred_at)
     assert outside.ok and outside.records == 10
     assert inside.problem is not None and inside.problem.seq == 3
+
+
+async def _window_12_to_19(engine: AsyncEngine, signer: CheckpointSigner) -> Report:
+    """Verify the records that occurred from seq 12's moment until seq 20's (checkpoints are at 10, 20 and 25)."""
+    return await _verify(engine, signer, since=decision(11).occurred_at, until=decision(19).occurred_at)
+
+
+async def test_window_finds_records_removed_at_its_start(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await _write_25(writer)
+    await tamper(audit_engine, "DELETE FROM audit_events WHERE seq IN (12, 13)")
+    problem = (await _window_12_to_19(audit_engine, signer)).problem
+    assert problem is not None and problem.seq == 14
+    assert "seqs 12-13 missing" in problem.what
+
+
+async def test_window_finds_records_removed_at_its_end(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await _write_25(writer)
+    await tamper(audit_engine, "DELETE FROM audit_events WHERE seq IN (18, 19)")
+    problem = (await _window_12_to_19(audit_engine, signer)).problem
+    assert problem is not None and problem.seq == 20
+    assert "seqs 18-19 missing" in problem.what
+
+
+async def _rewrite(engine: AsyncEngine, first: int, last: int, patient: str) -> None:
+    """Edit seq `first` to name another patient and re-link every record up to `last`, as an attacker would."""
+    async with engine.connect() as conn:
+        query = select(EVENTS).where(EVENTS.c.seq.between(first, last)).order_by(EVENTS.c.seq)
+        rows = [chained_from_row(r._mapping) for r in await conn.execute(query)]
+    prev, updates = rows[0].prev_hash, []
+    for chained in rows:
+        event = chained.event
+        if chained.seq == first:
+            object.__setattr__(event, "patient", patient)
+        forged = link(
+            event, chain_id=chained.chain_id, seq=chained.seq, prev_hash=prev, recorded_at=chained.recorded_at
+        )
+        updates.append({"seq": chained.seq, "patient": event.patient, "prev": prev, "hash": forged.hash})
+        prev = forged.hash
+    await tamper(
+        engine, "UPDATE audit_events SET patient = :patient, prev_hash = :prev, hash = :hash WHERE seq = :seq", updates
+    )
+
+
+async def test_window_finds_its_last_record_rewritten(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await _write_25(writer)
+    await _rewrite(audit_engine, 19, 19, "02817099999")
+    problem = (await _window_12_to_19(audit_engine, signer)).problem
+    assert problem is not None and problem.seq == 20
+    assert "prev_hash does not match seq 19" in problem.what
+
+
+async def test_window_walks_on_to_the_checkpoint_that_signs_its_records(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    """An edit at seq 15 re-linked up to seq 20 passes every link; only the checkpoint at 20 shows it."""
+    await _write_25(writer)
+    await _rewrite(audit_engine, 15, 25, "02817099999")
+    report = await _verify(audit_engine, signer, since=decision(11).occurred_at, until=decision(15).occurred_at)
+    assert report.problem is not None and report.problem.seq == 20
+    assert "signed checkpoint names hash" in report.problem.what
+
+
+async def test_window_finds_a_chain_whose_records_in_it_were_all_removed(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await _write_25(writer)
+    await tamper(audit_engine, "DELETE FROM audit_events WHERE seq BETWEEN 12 AND 19")
+    report = await _window_12_to_19(audit_engine, signer)
+    assert report.chains == 1 and report.problem is not None
+    assert "seqs 12-19 missing" in report.problem.what
+
+
+async def test_window_finds_a_chain_removed_whole_while_its_checkpoints_stay(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await _write_25(writer)
+    await tamper(audit_engine, "DELETE FROM audit_events")
+    problem = (await _window_12_to_19(audit_engine, signer)).problem
+    assert problem is not None and problem.chain_id == writer.chain_id and "truncated" in problem.what
+
+
+async def test_intact_window_counts_only_its_own_records(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    await _write_25(writer)
+    report = await _window_12_to_19(audit_engine, signer)
+    assert report.ok, report.problem
+    assert (report.chains, report.records, report.checkpoints) == (1, 8, 1)
