@@ -8,7 +8,8 @@ round trip waiting behind the event loop's other work; this is one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -72,13 +73,39 @@ class DirectCopy:
         return self._pid
 
     async def fence(self) -> None:
-        """End the backends of dropped connections and wait until they are gone: a COPY whose outcome was unknown
-        has then committed or aborted for good, and the chain's head can be read."""
-        pids, self._dropped = self._dropped, []
-        if pids:
-            async with self._engine.connect() as conn:
-                query = "SELECT pg_terminate_backend(pid, :timeout) FROM unnest(CAST(:pids AS integer[])) AS pid"
-                await conn.execute(text(query), {"pids": pids, "timeout": FENCE_TIMEOUT_MS})
+        """End the backends of dropped connections and wait until they are gone: a COPY or COMMIT whose outcome
+        was unknown has then committed or aborted for good, and the chain's head can be read.
+
+        Raises while any of them is still there (the store unreachable, or a backend that outlived the timeout);
+        they stay on the list for the next try, so the head is never read behind one.
+        """
+        if not self._dropped:
+            return
+        pids = list(self._dropped)
+        async with self._engine.connect() as conn:
+            query = "SELECT pg_terminate_backend(pid, :timeout) FROM unnest(CAST(:pids AS integer[])) AS pid"
+            await conn.execute(text(query), {"pids": pids, "timeout": FENCE_TIMEOUT_MS})
+            alive = "SELECT pid FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS integer[]))"
+            left = set((await conn.execute(text(alive), {"pids": pids})).scalars())
+        self._dropped = [pid for pid in self._dropped if pid in left]
+        if left:
+            raise RuntimeError(f"audit store: backend(s) {sorted(left)} of a failed batch are still running")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled transaction (a batch with a checkpoint, or with outbox rows) whose backend is fenced as a
+        dropped COPY's is when its connection is lost: a COMMIT lost on the way back may still land, after the
+        writer has re-read its head and linked the next batch to the same place."""
+        async with self._engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            pid = int(driver.get_server_pid()) if driver is not None else 0
+            try:
+                async with conn.begin():
+                    yield conn
+            except BaseException:
+                if conn.invalidated and pid:
+                    self._dropped.append(pid)
+                raise
 
     async def _connection(self) -> Any:
         if self._driver is not None and (self._driver.is_closed() or self._driver.is_in_transaction()):

@@ -17,9 +17,9 @@ from accessctl.errors import InvalidInput
 Outcome = Literal["permit", "deny"]
 OUTCOMES = ("permit", "deny")
 
-# The longest text each field's column holds (models.py declares the columns with these). An event is refused
-# before it reaches the writer: PostgreSQL would refuse the row, and with it the group commit of every other
-# decision that shares it.
+# The longest text each field's column holds (models.py declares the columns with these). An event with a longer
+# value, or a NUL character, is refused before it reaches the writer: PostgreSQL would refuse the row, and with it
+# the group commit of every other decision that shares it.
 MAX_LENGTHS = {
     "action": 64,
     "user_id": 64,
@@ -125,8 +125,11 @@ class AuditEvent:
             raise InvalidInput("a decision's event id must equal its decision id", field="decision_id")
         for name, longest in _LIMITED:
             value = getattr(self, name)
-            if value is not None and len(value) > longest:
-                raise InvalidInput(f"{name} is longer than {longest} characters", field=name)
+            if value is not None:
+                if len(value) > longest:
+                    raise InvalidInput(f"{name} is longer than {longest} characters", field=name)
+                if "\x00" in value:  # PostgreSQL's text holds no NUL, and would refuse the whole batch
+                    raise InvalidInput(f"{name} contains a NUL character", field=name)
 
 
 def refuse_purge_records(events: Iterable[AuditEvent]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from accessctl.audit.events import AuditEvent, refuse_purge_records
 from accessctl.audit.store import OUTBOX
 from accessctl.audit.writer import AuditWriter
 from accessctl.db import Transactions, utcnow
+from accessctl.errors import InvalidInput
 from accessctl.periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,20 @@ async def stage(session: AsyncSession, events: Sequence[AuditEvent]) -> None:
 _STAGED_PURGE = func.coalesce(OUTBOX.c.event["action"].as_string(), "") == actions.AUDIT_PURGED
 
 
-async def staged_before(transactions: Transactions, moment: datetime, limit: int) -> list[AuditEvent]:
-    """Staged events older than `moment`, oldest first: left behind by a process that stopped before chaining.
+async def staged_before(
+    transactions: Transactions, moment: datetime, limit: int, *, skip: Collection[uuid.UUID] = ()
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """Staged rows older than `moment`, oldest first: left behind by a process that stopped before chaining.
 
-    Staged purge records are left out (see `staged_purges`), so they never hold up the rows behind them.
+    Staged purge records are left out (see `staged_purges`), and so are the rows in `skip` (ones that could not be
+    read), so they never hold up the rows behind them.
     """
     async with transactions.connect() as conn:
-        query = select(OUTBOX.c.event).where(OUTBOX.c.staged_at < moment, ~_STAGED_PURGE)
+        query = select(OUTBOX.c.id, OUTBOX.c.event).where(OUTBOX.c.staged_at < moment, ~_STAGED_PURGE)
+        if skip:
+            query = query.where(OUTBOX.c.id.not_in(list(skip)))
         rows = await conn.execute(query.order_by(OUTBOX.c.staged_at).limit(limit))
-        return [_from_json(body) for body in rows.scalars()]
+        return [(row_id, body) for row_id, body in rows.tuples()]
 
 
 async def staged_purges(transactions: Transactions) -> list[uuid.UUID]:
@@ -121,12 +127,27 @@ class OutboxDrain:
         await self._report_staged_purges()
         taken = 0
         while True:
-            events = await staged_before(self.transactions, self.clock() - self.grace, self.batch)
-            if not events:
+            rows = await staged_before(self.transactions, self.clock() - self.grace, self.batch, skip=self.refused)
+            if not rows:
                 return taken
-            taken += await self.writer.record_staged(events)
-            if len(events) < self.batch:
+            if events := self._readable(rows):
+                taken += await self.writer.record_staged(events)
+            if len(rows) < self.batch:
                 return taken
+
+    def _readable(self, rows: Sequence[tuple[uuid.UUID, dict[str, Any]]]) -> list[AuditEvent]:
+        """The rows' events; a row that is no event this code stages (edited in the table) is left in place and
+        logged once, as an error, so it does not hold up the others."""
+        events = []
+        for row_id, body in rows:
+            try:
+                events.append(_from_json(body))
+            except (InvalidInput, KeyError, TypeError, ValueError) as exc:
+                self.refused.add(row_id)
+                log.error(
+                    "audit_outbox row %s is not an audit event this service stages (%s): left in place", row_id, exc
+                )
+        return events
 
     async def _report_staged_purges(self) -> None:
         """Log each staged purge record once per process, as an error: only tampering puts one there."""

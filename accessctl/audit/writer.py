@@ -7,11 +7,12 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accessctl.audit import store
 from accessctl.audit.chain import GENESIS_HASH, link_all
@@ -133,6 +134,8 @@ class AuditWriter:
             await self._flusher
             await self._wal.close()
         finally:
+            # Callers that waited for room in a full queue put their events after the flusher's last look.
+            self._fail_queued(StoreUnavailable("audit writer stopped before the audit record was committed"))
             if self._direct is not None:
                 await self._direct.close()
 
@@ -155,6 +158,8 @@ class AuditWriter:
         if not pending.events:
             return 0
         await self._queue.put(pending)
+        if self._flusher.done():  # it stopped while this caller waited for room: nothing will take the event
+            self._fail_queued(StoreUnavailable("audit writer stopped before the audit record was committed"))
         # Shielded: a caller that stops waiting must not cancel the future the flusher will resolve.
         return await asyncio.shield(pending.done)
 
@@ -180,11 +185,15 @@ class AuditWriter:
             # answered, as none of their records is known to be committed; nobody waits for good.
             error = StoreUnavailable("audit writer stopped: the audit record may not have been committed")
             _fail(batch, error)
-            while not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is not None:
-                    _fail([item], error)
+            self._fail_queued(error)
             raise
+
+    def _fail_queued(self, error: StoreUnavailable) -> None:
+        """Answer every caller whose events are still queued with `error` (the flusher has stopped)."""
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                _fail([item], error)
 
     async def _next(self, wait: float | None) -> _Pending | None:
         """The next queued item, or None when `wait` seconds pass first."""
@@ -249,10 +258,10 @@ class AuditWriter:
                 if written.checkpoint is None:
                     await self._direct.append(written.events)
                 else:
-                    async with self.engine.begin() as conn:
+                    async with self._transaction() as conn:
                         await store.append(conn, written.events, written.checkpoint)
             else:
-                async with self.engine.begin() as conn:
+                async with self._transaction() as conn:
                     if early is not None:
                         written = early
                     else:
@@ -264,6 +273,10 @@ class AuditWriter:
         if written.checkpoint is not None:
             state.checkpointed_seq, state.checkpointed_at = written.checkpoint.seq, time.monotonic()
         return written.taken
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A batch's pooled transaction; on PostgreSQL one whose backend is fenced if its connection is lost."""
+        return self._direct.transaction() if self._direct is not None else self.engine.begin()
 
     def _link(self, conn: Connection | None, batch: list[_Pending], recorded_at: datetime, sign_tail: bool) -> _Linked:
         """Take the staged events' outbox rows (in `conn`'s transaction; None when there are none) and link the

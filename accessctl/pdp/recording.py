@@ -14,9 +14,9 @@ from accessctl.engine import AccessRequest, Decision, Engine
 
 
 def _text(context: Mapping[str, Any], name: str) -> str | None:
-    """A free-form context value (where the request came from), cut to what its column holds."""
+    """A free-form context value (where the request came from), cut to what its column holds, without NULs."""
     value = context.get(name)
-    return value[: MAX_LENGTHS[name]] if isinstance(value, str) and value else None
+    return value.replace("\x00", "")[: MAX_LENGTHS[name]] or None if isinstance(value, str) else None
 
 
 def decision_event(

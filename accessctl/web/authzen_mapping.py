@@ -43,14 +43,15 @@ _RECORDED = tuple(
 )
 
 
-def _too_long(request: AccessRequest, prefix: str) -> None:
-    """A 400 naming the first part longer than its audit field holds (the engine would only deny it, but the
-    record could not be stored, and a batch's other decisions share its commit)."""
+def _unrecordable(request: AccessRequest, prefix: str) -> None:
+    """A 400 naming the first part longer than its audit field holds, or holding a NUL (the engine would only deny
+    it, but the record could not be stored, and a batch's other decisions share its commit)."""
     for part, attribute, longest in _RECORDED:
         value = getattr(request, attribute)
-        if value is not None and len(value) > longest:
+        if value is not None and (len(value) > longest or "\x00" in value):
             field = f"{prefix}{part}"
-            raise InvalidInput(f"{field} is longer than {longest} characters", field=field)
+            problem = f"is longer than {longest} characters" if len(value) > longest else "contains a NUL character"
+            raise InvalidInput(f"{field} {problem}", field=field)
 
 
 def access_request(evaluation: EvaluationRequest, prefix: str = "") -> AccessRequest:
@@ -80,7 +81,7 @@ def access_request(evaluation: EvaluationRequest, prefix: str = "") -> AccessReq
         categories=frozenset(categories) if categories else frozenset(),
         purpose_of_use=_text(subject, "purpose_of_use", "subject", prefix),
     )
-    _too_long(request, prefix)
+    _unrecordable(request, prefix)
     return request
 
 

@@ -88,6 +88,8 @@ async def _decision_rows(session: AsyncSession) -> int:
         ("action", {"name": "a" * 17}, "action.name"),
         ("resource", {"type": "t" * 65, "id": "note-1", "properties": {"patient": PATIENT}}, "resource.type"),
         ("resource", {"type": "journal.note", "id": "n" * 129, "properties": {"patient": PATIENT}}, "resource.id"),
+        ("subject", {"type": "user", "id": "u\x00", "properties": {"unit": UNIT}}, "subject.id"),  # no NUL in text
+        ("resource", {"type": "journal.note", "id": "n\x00", "properties": {"patient": PATIENT}}, "resource.id"),
     ],
 )
 async def test_a_part_longer_than_its_audit_field_is_400_naming_it_and_the_batch_records_nothing(
@@ -108,7 +110,7 @@ async def test_a_part_longer_than_its_audit_field_is_400_naming_it_and_the_batch
 async def test_free_form_context_longer_than_its_field_is_cut_and_the_decision_recorded(
     client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession
 ) -> None:
-    body = {**evaluation(), "context": {"client_system": "c" * 300, "workstation": "w" * 129}}
+    body = {**evaluation(), "context": {"client_system": "c" * 300, "workstation": "w\x00" + "w" * 129}}
     answer = (await client.post("/access/v1/evaluation", json=body, headers=headers)).json()
     row = await _audited(session, answer["context"]["decision_id"])
     assert row is not None

@@ -57,3 +57,10 @@ async def tamper(engine: AsyncEngine, sql: str, params: dict[str, Any] | list[di
         for table in guards.TABLES:
             await conn.execute(text(guards.sqlite_update_trigger(table)))
             await conn.execute(text(guards.sqlite_delete_trigger(table)))
+
+
+def refused_by_the_database(event: AuditEvent) -> AuditEvent:
+    """The event with a resource id too long for its column, set past the event's own check: a row PostgreSQL
+    refuses, as a store fault would make it refuse any row."""
+    object.__setattr__(event, "resource_id", "x" * 300)
+    return event

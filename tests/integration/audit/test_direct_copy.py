@@ -6,7 +6,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, cast
 
 import asyncpg
 import pytest
@@ -17,7 +18,7 @@ from accessctl.audit.chain import GENESIS_HASH, link_all
 from accessctl.audit.direct_copy import DirectCopy
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.partitions import PartitionMaker
-from tests.integration.audit.helpers import T0, decision
+from tests.integration.audit.helpers import T0, decision, refused_by_the_database
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ async def test_a_refused_batch_leaves_none_of_its_rows_and_its_connection_is_rep
     audit_engine: AsyncEngine, direct: DirectCopy
 ) -> None:
     first = await direct.server_pid()
-    bad = _linked(decision(3), decision(4, resource_id="x" * 300))
+    bad = _linked(decision(3), refused_by_the_database(decision(4)))
     with pytest.raises(asyncpg.StringDataRightTruncationError):
         await direct.append(bad)
     assert await _ids(audit_engine, bad) == []
@@ -168,3 +169,31 @@ async def test_a_copy_that_takes_too_long_is_cancelled_tried_once_more_and_fails
         assert await slow.server_pid() != first
     finally:
         await slow.close()
+
+
+class _Unreachable:
+    """An engine whose every connection is refused, as while the store is down."""
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Any]:
+        raise OSError("connection refused")
+        yield  # pragma: no cover
+
+
+async def test_a_fence_that_cannot_reach_the_store_forgets_no_backend_and_the_next_ends_it(
+    postgres: AsyncEngine,
+) -> None:
+    victim = await postgres.connect()  # a backend left from a batch of unknown outcome
+    pid = int(await victim.scalar(text("SELECT pg_backend_pid()")))
+    try:
+        copy = DirectCopy(cast(AsyncEngine, _Unreachable()))
+        copy._dropped.append(pid)  # as a dropped connection is recorded
+        with pytest.raises(OSError):
+            await copy.fence()
+        copy._engine = postgres  # the store is back
+        await copy.fence()
+        assert not await _alive(postgres, pid)
+        await copy.fence()  # nothing left to end
+    finally:
+        await victim.invalidate()  # its backend is gone: nothing to roll back
+        await victim.close()

@@ -153,6 +153,37 @@ async def test_a_purge_record_staged_in_the_outbox_is_never_chained_and_is_repor
     assert len(refusals) == 1  # once per process, not every round
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"action": "decision.maybe"},  # no action this service records
+        {"workstation": "w" * 129},  # longer than its column: PostgreSQL would refuse the whole batch
+        {"occurred_at": "yesterday"},
+    ],
+)
+async def test_an_outbox_row_edited_into_no_event_is_left_in_place_and_the_rest_are_chained(
+    audit_engine: AsyncEngine, writer: AuditWriter, caplog: pytest.LogCaptureFixture, edit: dict[str, Any]
+) -> None:
+    edited = change(0)
+    body = {**_as_json(edited), **edit}
+    earlier = utcnow() - timedelta(minutes=5)
+    async with audit_engine.begin() as conn:
+        await conn.execute(insert(store.OUTBOX), [{"id": edited.id, "staged_at": earlier, "event": body}])
+    await _stage_and_commit(audit_engine, [change(1), change(2)])
+    drain = OutboxDrain(audit_engine, writer, grace_s=0, batch=1)  # the edited row is first of every batch
+
+    with caplog.at_level(logging.ERROR, logger="accessctl.audit.outbox"):
+        assert await drain.run_once() == 2
+        assert await drain.run_once() == 0
+
+    async with audit_engine.connect() as conn:
+        left = (await conn.execute(select(store.OUTBOX.c.id))).scalars().all()
+    assert left == [edited.id]
+    assert await _count(audit_engine, store.EVENTS) == 2
+    reports = [r for r in caplog.records if r.levelno == logging.ERROR and str(edited.id) in r.getMessage()]
+    assert len(reports) == 1
+
+
 async def test_no_path_but_retention_records_a_purge(audit_engine: AsyncEngine, writer: AuditWriter) -> None:
     forged = forged_purge(writer.chain_id)
     with pytest.raises(InvalidInput, match="only by the retention purge"):

@@ -15,7 +15,7 @@ from accessctl.audit import store
 from accessctl.audit.chain import GENESIS_HASH, link_all
 from accessctl.audit.events import AuditEvent, ChainedEvent
 from accessctl.audit.partitions import PartitionMaker
-from tests.integration.audit.helpers import decision
+from tests.integration.audit.helpers import decision, refused_by_the_database
 
 RECORDED = datetime(2026, 11, 26, 9, 30, 0, 123456, tzinfo=UTC)
 # Columns that differ between the two copies on purpose; every other one must be stored alike.
@@ -78,11 +78,10 @@ async def test_rows_from_the_driver_insert_read_back_as_the_events_linked(audit_
     ]
 
 
-@pytest.mark.parametrize("bad", ["x" * 300])
-async def test_a_value_the_column_cannot_hold_fails_the_whole_batch(audit_engine: AsyncEngine, bad: str) -> None:
+async def test_a_value_the_column_cannot_hold_fails_the_whole_batch(audit_engine: AsyncEngine) -> None:
     if audit_engine.dialect.name == "sqlite":
         pytest.skip("SQLite does not enforce column lengths")
-    linked = _linked([decision(1), decision(2, resource_id=bad)])
+    linked = _linked([decision(1), refused_by_the_database(decision(2))])
     with pytest.raises(Exception, match="too long"):
         async with audit_engine.begin() as conn:
             await store.append(conn, linked, None)

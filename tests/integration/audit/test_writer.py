@@ -17,7 +17,7 @@ from accessctl.audit.verify import verify_log
 from accessctl.audit.writer import AuditWriter
 from accessctl.errors import StoreUnavailable
 from accessctl.sqlite_writing import synchronous_twin
-from tests.integration.audit.helpers import decision
+from tests.integration.audit.helpers import decision, refused_by_the_database
 
 
 async def _rows(engine: AsyncEngine) -> list[Any]:
@@ -229,6 +229,68 @@ async def test_a_batch_of_decisions_the_database_refuses_fails_closed_and_the_ch
     _postgres_only(audit_engine)
     await writer.record(decision(0))
     head = writer.head
-    refused = [decision(1), decision(2, resource_id="x" * 300), decision(3)]  # a value too long for its column
+    refused = [decision(1), refused_by_the_database(decision(2)), decision(3)]
     results = await asyncio.gather(*(writer.record(e) for e in refused), return_exceptions=True)
     await _failed_closed_and_the_chain_goes_on(writer, audit_engine, signer, results, head)
+
+
+# Stands in for a COMMIT the server takes its time over (an fsync stall) while the network drops the client.
+_SLOW_CHECKPOINT_COMMIT = (
+    "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
+    "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON audit_checkpoints "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+)
+
+
+async def test_a_commit_lost_on_the_wire_is_fenced_before_the_chain_goes_on(
+    audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    """A batch with a checkpoint commits in a pooled transaction. Its client connection is cut while the server
+    still works on the COMMIT, which then lands: the writer must not link the next batch from the old head first."""
+    _postgres_only(audit_engine)
+    async with audit_engine.begin() as conn:
+        for statement in _SLOW_CHECKPOINT_COMMIT:
+            await conn.exec_driver_sql(statement)
+    writer = AuditWriter(audit_engine, signer, checkpoint_every=2, checkpoint_seconds=600)
+    await writer.start()
+    cut: list[Any] = []
+
+    def lose_the_connection_during_commit(conn: Any) -> None:
+        if not cut:  # the first pooled COMMIT only
+            driver = conn.connection.driver_connection
+            cut.append(driver)
+            asyncio.get_running_loop().call_later(0.3, driver.terminate)  # the client's side: the server goes on
+
+    event.listen(audit_engine.sync_engine, "commit", lose_the_connection_during_commit)
+    try:
+        with pytest.raises(StoreUnavailable):
+            await writer.record_many([decision(1), decision(2)])  # a checkpoint is due at seq 2
+        await writer.record(decision(3))  # waits for the lost COMMIT's backend to end before reading the head
+    finally:
+        event.remove(audit_engine.sync_engine, "commit", lose_the_connection_during_commit)
+        await writer.close()
+
+    assert cut
+    async with audit_engine.connect() as conn:
+        query = select(EVENTS.c.seq).where(EVENTS.c.chain_id == writer.chain_id).order_by(EVENTS.c.seq)
+        seqs = list((await conn.execute(query)).scalars())
+        report = await verify_log(conn, signer.public_keys())
+    assert len(seqs) == len(set(seqs)), f"two records share a place in the chain: {seqs}"
+    assert report.ok, report.problem
+
+
+async def test_close_answers_callers_that_were_waiting_for_room_in_a_full_queue(
+    audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    writer = AuditWriter(audit_engine, signer, max_batch=100, queue_size=2)
+    await writer.start()
+    calls = [asyncio.create_task(writer.record(decision(n))) for n in range(10)]
+    await asyncio.sleep(0)  # all ten are in record(): two queued, eight waiting for room
+    await asyncio.wait_for(writer.close(), 10)
+    done, waiting = await asyncio.wait(calls, timeout=5)
+    assert not waiting, f"{len(waiting)} caller(s) never answered"
+    committed = [call for call in done if call.exception() is None]
+    refused = [call for call in done if isinstance(call.exception(), StoreUnavailable)]
+    assert len(committed) + len(refused) == 10
+    assert len(await _rows(audit_engine)) == len(committed)  # answered "committed" means committed, and only that

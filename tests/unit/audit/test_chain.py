@@ -118,9 +118,10 @@ def test_event_refuses_naive_times_unknown_actions_and_a_foreign_decision_id() -
 def test_event_refuses_text_longer_than_its_column_naming_the_field(name: str) -> None:
     value = "a" * MAX_LENGTHS[name]
     assert getattr(_event(**{name: value}), name) == value  # exactly the column's length fits
-    with pytest.raises(InvalidInput) as refused:
-        _event(**{name: value + "a"})
-    assert refused.value.field == name
+    for refused_value in (value + "a", "a\x00"):  # too long; a NUL, which PostgreSQL's text cannot hold
+        with pytest.raises(InvalidInput) as refused:
+            _event(**{name: refused_value})
+        assert refused.value.field == name
 
 
 def test_the_stored_row_is_the_same_whether_or_not_the_linked_record_was_kept() -> None:
