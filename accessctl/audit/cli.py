@@ -15,7 +15,7 @@ import click
 from accessctl.audit.export import events_between, write_fhir_bundle, write_syslog
 from accessctl.audit.forwarder import AuditForwarder
 from accessctl.audit.retention import PurgeResult, expired_cutoff, purge_before, retention_cutoff
-from accessctl.audit.signing import CheckpointSigner
+from accessctl.audit.signing import CheckpointSigner, load_public_keys
 from accessctl.audit.syslog_transport import TcpSyslogTransport, tls_context
 from accessctl.audit.verify import Report, verify_log
 from accessctl.db import Database, utcnow
@@ -46,11 +46,27 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--from", "since", type=MOMENT, help="Verify only records that occurred at or after this (UTC).")
 @click.option("--to", "until", type=MOMENT, help="Verify only records that occurred before this (UTC).")
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trust the checkpoints this Ed25519 public key (PEM) signed; repeat for keys used before a rotation. "
+    "Without it, the configured signing key's public half.",
+)
 @click.pass_context
-def verify_command(ctx: click.Context, since: datetime | None, until: datetime | None) -> None:
+def verify_command(
+    ctx: click.Context, since: datetime | None, until: datetime | None, public_keys: tuple[Path, ...]
+) -> None:
     """Recompute every hash, check links, seq continuity and signatures; exit 1 naming the first bad record."""
     settings = _settings(ctx)
-    keys = CheckpointSigner.from_settings(settings, create=False).public_keys()
+    if public_keys:
+        try:
+            keys = load_public_keys(public_keys)
+        except InvalidInput as exc:
+            raise click.BadParameter(str(exc), param_hint="--public-key") from None
+    else:
+        keys = CheckpointSigner.from_settings(settings, create=False).public_keys()
 
     async def run() -> Report:
         database = Database.from_settings(settings)
@@ -68,6 +84,13 @@ def verify_command(ctx: click.Context, since: datetime | None, until: datetime |
         f"ok: {report.chains} chain(s), {report.records} record(s), {report.checkpoints} signed checkpoint(s) "
         f"verified; {report.purged} purged record(s) accounted for; {report.unsigned} record(s) not yet signed"
     )
+
+
+@audit.command("public-key")
+@click.pass_context
+def public_key_command(ctx: click.Context) -> None:
+    """Print the signing key's public half (PEM): give it to auditors, and keep it to verify after a rotation."""
+    click.echo(CheckpointSigner.from_settings(_settings(ctx), create=False).public_pem(), nl=False)
 
 
 @audit.command("purge")

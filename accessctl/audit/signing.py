@@ -6,7 +6,7 @@ import base64
 import hashlib
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from accessctl.audit.chain import canonical_json, iso_utc
-from accessctl.errors import InvalidSetting
+from accessctl.errors import InvalidInput, InvalidSetting
 from accessctl.settings import Settings
 
 
@@ -98,6 +98,25 @@ class CheckpointSigner:
 
     def public_keys(self) -> dict[str, Ed25519PublicKey]:
         return {self.key_id: self.private_key.public_key()}
+
+    def public_pem(self) -> str:
+        """The public half, for auditors and for verifying after the key is replaced (never the private key)."""
+        public = self.private_key.public_key()
+        return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def load_public_keys(paths: Iterable[Path]) -> dict[str, Ed25519PublicKey]:
+    """The Ed25519 public keys in the PEM files, by key id: what verify trusts when given them."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for path in paths:
+        try:
+            loaded = serialization.load_pem_public_key(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"{path} is no PEM public key: {exc}", field="--public-key") from None
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise InvalidInput(f"{path} is not an Ed25519 public key", field="--public-key")
+        keys[key_id_of(loaded)] = loaded
+    return keys
 
 
 def signature_problem(checkpoint: Checkpoint, keys: Mapping[str, Ed25519PublicKey]) -> str | None:

@@ -82,6 +82,43 @@ def test_verify_without_the_signing_key_is_an_error_not_a_new_key(audit_url: str
     assert not key.exists()
 
 
+def _public_key(key: Path, tmp_path: Path) -> Path:
+    """`accessctl audit public-key` for the key at `key`, written where an auditor would keep it."""
+    result = CliRunner().invoke(main, ["audit", "public-key"], env={"ACCESSCTL_AUDIT_SIGNING_KEY_PATH": str(key)})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("-----BEGIN PUBLIC KEY-----") and "PRIVATE" not in result.stdout
+    public = tmp_path / f"{key.stem}.pub.pem"
+    public.write_text(result.stdout)
+    return public
+
+
+def test_an_auditor_verifies_with_public_keys_only_across_a_key_rotation(audit_url: str, tmp_path: Path) -> None:
+    old_key, new_key = tmp_path / "2025.pem", tmp_path / "2026.pem"
+    _write(audit_url, old_key, 6)  # one chain signed with the old key
+    _write(audit_url, new_key, 6)  # the next writer's chain, after the key was replaced
+    old_public, new_public = _public_key(old_key, tmp_path), _public_key(new_key, tmp_path)
+    no_private_key = {"ACCESSCTL_DATABASE_URL": audit_url, "ACCESSCTL_AUDIT_SIGNING_KEY_PATH": str(tmp_path / "none")}
+
+    both = ["--public-key", str(old_public), "--public-key", str(new_public)]
+    result = CliRunner().invoke(main, ["audit", "verify", *both], env=no_private_key)
+    assert result.exit_code == 0, result.output
+    assert "ok: 2 chain(s), 12 record(s)" in result.stdout
+
+    result = CliRunner().invoke(main, ["audit", "verify", "--public-key", str(new_public)], env=no_private_key)
+    assert result.exit_code == 1
+    assert "signed with unknown key" in result.stderr
+
+
+def test_verify_with_a_file_that_is_no_ed25519_public_key_is_a_usage_error(audit_url: str, tmp_path: Path) -> None:
+    private = tmp_path / "audit-key.pem"
+    CheckpointSigner.load_or_create(private)
+    env = {"ACCESSCTL_DATABASE_URL": audit_url}
+    for wrong in (private, tmp_path / "missing.pem"):  # a private key is refused too: verify never needs one
+        result = CliRunner().invoke(main, ["audit", "verify", "--public-key", str(wrong)], env=env)
+        assert result.exit_code == 2, result.output
+        assert "--public-key" in result.stderr
+
+
 def test_purge_then_verify_on_the_command_line(audit_url: str, tmp_path: Path) -> None:
     key = tmp_path / "audit-key.pem"
     _write(audit_url, key, 6, at=datetime(2026, 9, 30, tzinfo=UTC))
