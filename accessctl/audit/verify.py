@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accessctl.audit.chain import GENESIS_HASH
@@ -31,6 +31,9 @@ async def verify_log(
 ) -> Report:
     """Verify every chain (or each chain around the records that fall in [since, until)); stop at the first problem."""
     report = Report()
+    if (misspelled := await _misspelled_moment(conn)) is not None:
+        report.problem = misspelled
+        return report
     try:
         purges = await trusted_purges(conn, keys)
     except UntrustedPurge as untrusted:
@@ -44,6 +47,37 @@ async def verify_log(
             report.problem = problem
             break
     return report
+
+
+# How SQLAlchemy stores a moment in SQLite (text, UTC, no zone). The hash covers the moment, not its spelling, and
+# the same moment read back from "2026-11-26T10:00:00+01:00" would hash alike yet sort elsewhere as text, moving a
+# record out of a privacy officer's time range or into an earlier month's purge.
+_SQLITE_MOMENT = (
+    "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]"
+)
+
+
+async def _misspelled_moment(conn: AsyncConnection) -> Problem | None:
+    """On SQLite, the first record whose stored time is not in the one spelling the service writes."""
+    if conn.dialect.name != "sqlite":
+        return None  # PostgreSQL stores a timestamp, not its spelling
+    row = (
+        await conn.execute(
+            select(EVENTS.c.chain_id, EVENTS.c.seq, EVENTS.c.id)
+            .where(
+                ~func.coalesce(cast(EVENTS.c.occurred_at, String).op("GLOB")(_SQLITE_MOMENT), False)
+                | ~func.coalesce(cast(EVENTS.c.recorded_at, String).op("GLOB")(_SQLITE_MOMENT), False)
+            )
+            .order_by(EVENTS.c.chain_id, EVENTS.c.seq)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    what = (
+        "occurred_at or recorded_at is stored in another spelling than the service writes (edited: it sorts elsewhere)"
+    )
+    return Problem(row.chain_id, row.seq, row.id, what)
 
 
 @dataclass

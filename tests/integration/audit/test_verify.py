@@ -228,3 +228,26 @@ async def test_intact_window_counts_only_its_own_records(
     report = await _window_12_to_19(audit_engine, signer)
     assert report.ok, report.problem
     assert (report.chains, report.records, report.checkpoints) == (1, 8, 1)
+
+
+async def test_a_time_respelled_to_sort_elsewhere_is_found_on_sqlite(
+    writer: AuditWriter, audit_engine: AsyncEngine, signer: CheckpointSigner
+) -> None:
+    """SQLite keeps times as text: "2026-11-26T10:05:00.000000+01:00" reads back as the same moment, hashes alike,
+    but sorts after every "2026-11-26 …" (a "T" after a space), out of a privacy officer's time range."""
+    events = await _write_25(writer)
+    if audit_engine.dialect.name != "sqlite":
+        assert (await _verify(audit_engine, signer)).ok  # PostgreSQL stores the moment, not a spelling
+        return
+    await tamper(
+        audit_engine,
+        "UPDATE audit_events SET occurred_at = :respelled WHERE seq = 5",
+        {"respelled": "2026-11-26T10:04:00.000000+01:00"},  # seq 5's own moment, 09:04 UTC
+    )
+    async with audit_engine.connect() as conn:
+        stored = chained_from_row((await conn.execute(select(EVENTS).where(EVENTS.c.seq == 5))).one()._mapping)
+    assert stored.event.occurred_at == events[4].occurred_at  # the same moment: the hash alone cannot tell
+    problem = (await _verify(audit_engine, signer)).problem
+    assert problem is not None
+    assert (problem.chain_id, problem.seq, problem.event_id) == (writer.chain_id, 5, events[4].id)
+    assert "spelling" in problem.what
