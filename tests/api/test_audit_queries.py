@@ -68,8 +68,8 @@ async def test_officer_sees_only_the_organisations_in_the_token(
 async def test_regional_officer_sees_every_organisation_and_events_without_one(
     client: httpx.AsyncClient, app: Litestar, token: TokenFactory
 ) -> None:
-    purge = AuditEvent(action=actions.AUDIT_PURGED, occurred_at=T0 + timedelta(minutes=9))
-    events = [decision(0, organisation_id="org-a"), decision(1, organisation_id="org-z"), purge]
+    published = AuditEvent(action=actions.POLICY_PUBLISHED, occurred_at=T0 + timedelta(minutes=9))  # no organisation
+    events = [decision(0, organisation_id="org-a"), decision(1, organisation_id="org-z"), published]
     await record(app, events)
     window = {"from": "2026-11-26T00:00:00Z", "to": "2026-11-27T00:00:00Z"}
     assert await ids(client, officer(token, "*"), **window) == [str(e.id) for e in events]
