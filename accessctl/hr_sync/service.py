@@ -24,7 +24,9 @@ from accessctl.hr_sync.query import visible
 from accessctl.hr_sync.records import EnterpriseRecord, StoredUser, UserRecord
 from accessctl.hr_sync.store import load_user, read_user
 
-Operation = Literal["create", "replace", "patch", "delete"]
+Operation = Literal["create", "replace", "patch", "delete", "release"]
+# The userName a SCIM-deleted user's row keeps once a newcomer has been given theirs.
+RELEASED_PREFIX = "left:"
 
 
 def _diff(before: UserRecord | None, after: UserRecord) -> dict[str, Any]:
@@ -58,12 +60,14 @@ class HrUserService:
         self.guard = guard or NoLeaverGuard()
 
     async def create(self, record: UserRecord) -> tuple[StoredUser, bool]:
-        """A joiner; a leaver SCIM deleted comes back under the same id (a rehire). True when the row is new."""
+        """A joiner; a leaver SCIM deleted comes back under the same id when HR sends the same person (externalId):
+        a rehire. True when the row is new."""
         now = utcnow()
         returning = await self._deleted_match(record, now)
         if returning is not None:
             before = (await read_user(self.session, returning, now)).record
             return await self._write(returning, record, "create", now, before), False
+        await self._release_user_name(record, now)
         user = User(id=str(uuid.uuid4()), version=0, created_at=now)
         return await self._write(user, record, "create", now, None), True
 
@@ -134,9 +138,31 @@ class HrUserService:
         return or_(User.hr_id == record.hr_id, func.lower(User.user_name) == record.user_name.lower())
 
     async def _deleted_match(self, record: UserRecord, now: datetime) -> User | None:
-        """The SCIM-deleted user with this record's externalId (else userName), if any."""
-        found = list(await self.session.scalars(select(User).where(self._same_ids(record), ~visible(now)).limit(2)))
-        return next((u for u in found if u.hr_id == record.hr_id), found[0] if found else None)
+        """The SCIM-deleted user with this record's externalId, if any: the same person, back.
+
+        Never by userName alone: HR gives a leaver's address to a newcomer, who must not inherit the leaver's id,
+        and with it their care relations, hand-granted roles and audit history.
+        """
+        returning: User | None = await self.session.scalar(
+            select(User).where(User.hr_id == record.hr_id, ~visible(now))
+        )
+        return returning
+
+    async def _release_user_name(self, record: UserRecord, now: datetime) -> None:
+        """A SCIM-deleted user of another person who holds this userName gives it up to the newcomer (userName is
+        unique over every row, and SCIM treats the leaver as gone); the leaver's row keeps `left:<id>`, audited."""
+        holders = await self.session.scalars(
+            select(User).where(
+                func.lower(User.user_name) == record.user_name.lower(), User.hr_id != record.hr_id, ~visible(now)
+            )
+        )
+        for leaver in list(holders):
+            before = (await read_user(self.session, leaver, now)).record
+            leaver.user_name = f"{RELEASED_PREFIX}{leaver.id}"
+            leaver.version += 1
+            leaver.updated_at = now
+            await self.session.flush()
+            await self._changed(leaver.id, before, replace(before, user_name=leaver.user_name), "release", now)
 
     async def _check(self, user_id: str, record: UserRecord) -> None:
         """Unique externalId and userName (case-insensitive), and every employment's unit known."""

@@ -182,6 +182,28 @@ async def test_rehire_after_delete_brings_back_the_same_user(scim: httpx.AsyncCl
     assert again["meta"]["version"] == 'W/"3"'
 
 
+async def test_a_new_person_given_a_leavers_user_name_is_a_new_user_not_a_rehire(
+    scim: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, audit: RecordedAudit
+) -> None:
+    """HR reuses firstname.lastname addresses: the newcomer must not inherit the leaver's id, and with it their care
+    relations, hand-granted roles and audit history."""
+    leaver = await _create(scim, headers, user_body(1))
+    assert (await scim.delete(f"/scim/v2/Users/{leaver['id']}", headers=headers)).status_code == 204
+    newcomer = await _create(scim, headers, user_body(1, externalId="hr-99999"))  # same userName, another person
+    assert newcomer["id"] != leaver["id"]
+    assert newcomer["userName"] == leaver["userName"]
+    released = await session.get(User, leaver["id"])
+    assert released is not None and released.hr_id == "hr-00001" and released.status == "inactive"
+    assert released.user_name == f"left:{leaver['id']}"
+    release = [e for e in audit.events if e.detail and e.detail["operation"] == "release"]
+    assert [e.resource_id for e in release] == [leaver["id"]]
+    assert release[0].detail is not None
+    assert release[0].detail["changes"] == {"user_name": [leaver["userName"], f"left:{leaver['id']}"]}
+    # The leaver coming back later is still a rehire, under their own id, and takes a userName of their own.
+    back = await _create(scim, headers, user_body(1, userName="lege1.returned@scimby.example"))
+    assert back["id"] == leaver["id"] and back["active"] is True
+
+
 async def test_every_write_is_audited_and_logged_for_the_engines(
     scim: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession, audit: RecordedAudit
 ) -> None:
