@@ -6,6 +6,7 @@ applied, so a lost notification (a reconnect) delays an update but never loses i
 """
 
 from accessctl.changes.log import (
+    CHANGES_READ_AT_ONCE,
     CHANNEL,
     ChangeKind,
     ChangeRef,
@@ -15,4 +16,13 @@ from accessctl.changes.log import (
     logged_through,
 )
 
-__all__ = ["CHANNEL", "ChangeKind", "ChangeRef", "changes_since", "latest_seq", "log_change", "logged_through"]
+__all__ = [
+    "CHANGES_READ_AT_ONCE",
+    "CHANNEL",
+    "ChangeKind",
+    "ChangeRef",
+    "changes_since",
+    "latest_seq",
+    "log_change",
+    "logged_through",
+]

@@ -80,7 +80,13 @@ def logged_through(session: AsyncSession) -> int | None:
     return None if found is None else int(found)
 
 
-async def changes_since(conn: AsyncConnection | AsyncSession, after: int, limit: int = 10_000) -> list[ChangeRef]:
+# Changes read at once; a reader that gets this many reads again, as more may follow.
+CHANGES_READ_AT_ONCE = 10_000
+
+
+async def changes_since(
+    conn: AsyncConnection | AsyncSession, after: int, limit: int = CHANGES_READ_AT_ONCE
+) -> list[ChangeRef]:
     rows = await conn.execute(
         select(EngineChange.seq, EngineChange.kind, EngineChange.key)
         .where(EngineChange.seq > after)

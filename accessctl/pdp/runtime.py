@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.break_glass.models import BreakGlassGrant
-from accessctl.changes import CHANNEL, ChangeRef, changes_since, latest_seq
+from accessctl.changes import CHANGES_READ_AT_ONCE, CHANNEL, ChangeRef, changes_since, latest_seq
 from accessctl.context.models import CareRelation, PatientBlock
 from accessctl.db import Database
 from accessctl.directory.models import Organisation
@@ -128,7 +128,8 @@ class DecisionPoint:
         """Apply every change logged after the last one applied; returns the sequence now applied.
 
         A new policy version or a full reload rebuilds the engine; other changes are applied one by one. With
-        `through` (the last change a writer logged), nothing is read when that change is applied already.
+        `through` (the last change a writer logged), nothing is read when that change is applied already, and
+        reading stops once it is; without, once the log is read to its end.
         """
         async with self._lock:
             if self._engine is None:
@@ -150,7 +151,12 @@ class DecisionPoint:
                                     await self._apply(session, change)
                                 self._applied = change.seq
                 if whole is None:
-                    return self._applied
+                    # A full read may have left more behind it: a writer waiting on `through` is answered only
+                    # once its own change is applied (more than one read's worth may have been logged before it).
+                    drained = len(changes) < CHANGES_READ_AT_ONCE
+                    if drained or (through is not None and through <= self._applied):
+                        return self._applied
+                    continue
                 await self._rebuild_locked()
 
     async def close(self) -> None:

@@ -11,11 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from accessctl.audit.models import AuditEventRow
+from accessctl.changes import CHANGES_READ_AT_ONCE
+from accessctl.changes.models import EngineChange
 from accessctl.db import Transactions
 from tests.api.conftest import TokenFactory, bearer
 from tests.api.test_authzen import evaluation
@@ -202,3 +204,19 @@ async def test_acknowledged_revocation_is_never_followed_by_a_permit_decided_bef
     assert finished == ["permit-answered", "revocation-acknowledged"]
     after = (await client.post("/access/v1/evaluation", json=evaluation(), headers=headers)).json()
     assert after["decision"] is False
+
+
+async def test_a_revocation_logged_behind_more_changes_than_one_read_is_applied_before_its_answer(
+    client: httpx.AsyncClient, headers: dict[str, str], session: AsyncSession
+) -> None:
+    relation = {"patient": PATIENT, "user": DOCTOR, "kind": "appointment", "valid_from": "2026-01-01T00:00:00Z"}
+    assert (await client.put("/v1/care-relations/cr-b", json=relation, headers=headers)).status_code == 201
+    assert (await client.post("/access/v1/evaluation", json=evaluation(), headers=headers)).json()["decision"] is True
+    # Another process (an HR sync, a bulk load) logged more changes than this process reads at once.
+    backlog = [{"kind": "user", "key": DOCTOR}] * (CHANGES_READ_AT_ONCE + 1)
+    await session.execute(insert(EngineChange), backlog)
+    await session.commit()
+    block = {"patient": PATIENT, "user": DOCTOR, "reason": "Neighbour", "valid_from": "2026-01-01T00:00:00Z"}
+    assert (await client.put("/v1/patient-blocks/b-1", json=block, headers=headers)).status_code == 201
+    answer = (await client.post("/access/v1/evaluation", json=evaluation(), headers=headers)).json()
+    assert answer["decision"] is False, f"a permit after the block was acknowledged: {answer}"
