@@ -69,10 +69,11 @@ class PatientContext:
         await log_change(self._session, "patient_block", block_id)
         return created
 
-    async def put_care_relations(self, items: Sequence[tuple[str, CareRelationSpec]]) -> list[ItemProblem]:
-        """Apply each record in its own savepoint: a bad one is reported, the good ones still apply."""
+    async def put_care_relations(self, items: Sequence[tuple[int, str, CareRelationSpec]]) -> list[ItemProblem]:
+        """Apply each record (with its index in the request) in its own savepoint: a bad one is reported, naming
+        its place in the request; the good ones still apply."""
         problems: list[ItemProblem] = []
-        for index, (relation_id, spec) in enumerate(items):
+        for index, relation_id, spec in items:
             prefix = f"relations[{index}]."
             try:
                 async with self._session.begin_nested():

@@ -8,6 +8,7 @@ from datetime import datetime
 from accessctl.context.models import BLOCK_CATEGORIES, CARE_RELATION_KINDS
 from accessctl.errors import InvalidInput
 from accessctl.identifiers import is_valid_national_id
+from accessctl.moments import utc_moment
 
 MAX_ID_LENGTH = 64
 
@@ -27,6 +28,8 @@ class CareRelationSpec:
             raise InvalidInput(f"{prefix}kind must be one of {', '.join(CARE_RELATION_KINDS)}", field=f"{prefix}kind")
         if (self.user is None) == (self.unit is None):
             raise InvalidInput("give exactly one of user and unit", field=f"{prefix}user")
+        check_reference(self.user, f"{prefix}user")
+        check_reference(self.unit, f"{prefix}unit")
         check_window(self.valid_from, self.valid_to, prefix)
 
 
@@ -45,12 +48,16 @@ class PatientBlockSpec:
         targets = [t for t in (self.user, self.unit, self.category) if t is not None]
         if len(targets) != 1:
             raise InvalidInput("give exactly one of user, unit and category", field=f"{prefix}user")
+        check_reference(self.user, f"{prefix}user")
+        check_reference(self.unit, f"{prefix}unit")
         if self.category is not None and self.category not in BLOCK_CATEGORIES:
             raise InvalidInput(f"category must be one of {', '.join(BLOCK_CATEGORIES)}", field=f"{prefix}category")
         if not self.reason.strip():
             raise InvalidInput("reason must not be empty", field=f"{prefix}reason")
         if len(self.reason) > 500:
             raise InvalidInput("reason is longer than 500 characters", field=f"{prefix}reason")
+        if "\x00" in self.reason:
+            raise InvalidInput("reason contains a NUL character", field=f"{prefix}reason")
         check_window(self.valid_from, self.valid_to, prefix)
 
 
@@ -64,14 +71,21 @@ def check_patient(patient: str, prefix: str = "") -> None:
 
 def check_window(valid_from: datetime, valid_to: datetime | None, prefix: str = "") -> None:
     for name, value in (("valid_from", valid_from), ("valid_to", valid_to)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a time zone (e.g. Z or +01:00)", field=f"{prefix}{name}")
+        if value is not None:
+            utc_moment(value, f"{prefix}{name}")
     if valid_to is not None and valid_to <= valid_from:
         raise InvalidInput("valid_to must be after valid_from", field=f"{prefix}valid_to")
 
 
+def check_reference(value: str | None, field: str) -> None:
+    """A user or unit id as the directory spells them: at most MAX_ID_LENGTH characters, no NUL (which
+    PostgreSQL's text cannot hold: the lookup would fail instead of answering "no such unit")."""
+    if value is not None and (not value or len(value) > MAX_ID_LENGTH or "\x00" in value):
+        raise InvalidInput(f"{field} must be 1 to {MAX_ID_LENGTH} characters without NUL", field=field)
+
+
 def check_id(value: str, field: str = "id") -> None:
-    if not value or len(value) > MAX_ID_LENGTH or any(c in value for c in ",\"'\n\r\t "):
+    if not value or len(value) > MAX_ID_LENGTH or any(c in value for c in ",\"'\n\r\t \x00"):
         raise InvalidInput(
             f"{field} must be 1 to {MAX_ID_LENGTH} characters without spaces, commas or quotes", field=field
         )

@@ -7,13 +7,14 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from accessctl.audit.events import ChainedEvent
 from accessctl.errors import InvalidInput
+from accessctl.moments import utc_moment
 from accessctl.web.pagination import decode_cursor
 
 EXPORT_FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "json": ("application/x-ndjson", "jsonl")}
@@ -30,12 +31,7 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{field} must be an ISO 8601 date-time with a zone", field=field) from None
-    if moment.tzinfo is None:
-        raise InvalidInput(f"{field} must carry a zone (Z or +01:00)", field=field)
-    try:
-        moment.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00+01:00 has no UTC moment
-    except OverflowError:
-        raise InvalidInput(f"{field} is out of range once in UTC (years 1 to 9999)", field=field) from None
+    utc_moment(moment, field)
     return moment
 
 

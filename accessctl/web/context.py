@@ -150,9 +150,10 @@ def _saved(body: Any, created: bool) -> Response[Any]:
     return Response(body, status_code=201 if created else 200)
 
 
-def _items(raw: list[dict[str, Any]]) -> tuple[list[tuple[str, CareRelationSpec]], list[ItemProblem]]:
-    """Decode each record on its own, so one malformed record does not sink the others."""
-    good: list[tuple[str, CareRelationSpec]] = []
+def _items(raw: list[dict[str, Any]]) -> tuple[list[tuple[int, str, CareRelationSpec]], list[ItemProblem]]:
+    """Decode each record on its own, so one malformed record does not sink the others; each good one keeps its
+    index in the request."""
+    good: list[tuple[int, str, CareRelationSpec]] = []
     bad: list[ItemProblem] = []
     for index, record in enumerate(raw):
         try:
@@ -164,7 +165,7 @@ def _items(raw: list[dict[str, Any]]) -> tuple[list[tuple[str, CareRelationSpec]
         if not item.id:
             bad.append(ItemProblem(index, "", f"relations[{index}].id", "id is required"))
             continue
-        good.append((item.id, item.spec()))
+        good.append((index, item.id, item.spec()))
     return good, bad
 
 
@@ -236,8 +237,7 @@ class CareRelationController(Controller):
         good, rejected = _items(data.relations)
         problems = await PatientContext(db_session).put_care_relations(good)
         failed = {p.index for p in problems}
-        applied = [(rid, spec) for index, (rid, spec) in enumerate(good) if index not in failed]
-        written = [(rid, spec.patient, "written") for rid, spec in applied]
+        written = [(rid, spec.patient, "written") for index, rid, spec in good if index not in failed]
         await committed(db_session, request.app.state, _changes(request, RELATION, written))
         rejected += problems
         rejected.sort(key=lambda p: p.index)

@@ -71,6 +71,10 @@ async def test_list_filters_by_patient_and_pages(client: httpx.AsyncClient, auth
         (relation(valid_to="2025-01-01T00:00:00Z"), "valid_to"),
         (relation(valid_from="2026-01-01T00:00:00"), "valid_from"),
         (relation(valid_from="yesterday"), "valid_from"),
+        (relation(valid_from="0001-01-01T00:00:00+01:00"), "valid_from"),  # before year 1 in UTC
+        (relation(valid_to="9999-12-31T23:30:00-01:00"), "valid_to"),  # after year 9999 in UTC
+        (relation(unit="ward\x00"), "unit"),  # PostgreSQL's text holds no NUL
+        (relation(user="u" * 65, unit=None), "user"),
         ({"unit": UNIT, "kind": "admission", "valid_from": "2026-01-01T00:00:00Z"}, "patient"),
     ],
 )
@@ -83,8 +87,11 @@ async def test_bad_relation_is_400_naming_the_field_and_writes_nothing(
     assert (await client.get("/v1/care-relations/bad-1", headers=auth)).status_code == 404
 
 
-async def test_id_with_a_comma_is_refused(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
-    response = await client.put("/v1/care-relations/a,b", json=relation(), headers=auth)
+@pytest.mark.parametrize("relation_id", ["a,b", "a%00b"])
+async def test_id_with_a_comma_or_a_nul_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], relation_id: str
+) -> None:
+    response = await client.put(f"/v1/care-relations/{relation_id}", json=relation(), headers=auth)
     assert response.status_code == 400
     assert response.json()["field"] == "id"
 
@@ -98,6 +105,7 @@ async def test_bulk_applies_good_records_and_names_each_bad_one(
         {"id": "b2", **relation(user=DOCTOR, unit=None)},
         {"id": "b3", **relation(valid_from=17)},
         {**relation()},
+        {"id": "b5", **relation(valid_from="0001-01-01T00:00:00+01:00")},  # no UTC moment: rejected, not a 500
     ]
     response = await client.post("/v1/care-relations/bulk", json={"relations": records}, headers=auth)
     assert response.status_code == 200, response.text
@@ -107,6 +115,7 @@ async def test_bulk_applies_good_records_and_names_each_bad_one(
         (1, "relations[1].patient"),
         (3, "relations[3].valid_from"),
         (4, "relations[4].id"),
+        (5, "relations[5].valid_from"),  # its place in the request, not among the records that decoded
     ]
     assert (await client.get("/v1/care-relations/b0", headers=auth)).status_code == 200
     assert (await client.get("/v1/care-relations/b2", headers=auth)).json()["user"] == DOCTOR
@@ -133,6 +142,8 @@ async def test_block_against_a_category(client: httpx.AsyncClient, auth: dict[st
         ({"user": DOCTOR, "unit": UNIT}, "user"),
         ({"category": "vip"}, "category"),
         ({"unit": UNIT, "reason": " "}, "reason"),
+        ({"unit": UNIT, "reason": "asked\x00"}, "reason"),
+        ({"unit": UNIT, "valid_to": "9999-12-31T23:30:00-01:00"}, "valid_to"),
     ],
 )
 async def test_bad_block_is_400_naming_the_field(
