@@ -79,6 +79,7 @@ class LdapSync:
                     plan.deactivated(),
                     await active_users_by_organisation(session, list(state.organisations.values())),
                     share=self.share,
+                    moved=plan.moved(),
                 )
                 report.counts = {**plan.counts(), "entries_read": read.entries_read, "rejected": 0}
                 if dry_run:

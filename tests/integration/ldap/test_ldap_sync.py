@@ -199,6 +199,39 @@ async def test_mass_deactivation_stops_changes_nothing_and_goes_through_when_con
 
 
 @pytest.mark.usefixtures("orgs")
+async def test_mass_move_stops_changes_nothing_and_goes_through_when_confirmed(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    before = await _current_jobs(session)
+    # A broken export: two users get another unit, and a third's job in a second organisation ends (he stays).
+    for cn in ("HR1001-1", "HR1002-1"):
+        slapd.modify_ldif(f"dn: cn={cn},ou=employments,{BASE}\nchangetype: modify\nreplace: ou\nou: {HOME_CARE}\n")
+    slapd.modify_ldif(
+        f"dn: cn=HR2002-2,ou=employments,{BASE}\nchangetype: modify\nreplace: description\n"
+        "description: position=7006 from=2025-01-01 to=2031-01-01\n"
+    )
+    stopped = await run_sync(sessions, settings, slapd)
+    assert stopped.report.outcome == "stopped" and stopped.report.counts["movers"] == 3
+    assert "would move 3 of 7 active users" in (stopped.report.stop_reason or "")
+    assert (stopped.verdict.moves, stopped.verdict.deactivations) == (3, 0)
+    assert await _current_jobs(session) == before
+    confirmed = await run_sync(sessions, settings, slapd, confirmed=True)
+    assert confirmed.report.outcome == "applied" and confirmed.report.counts["movers"] == 3
+    moved = await _current_jobs(session)
+    assert moved[await user_id(session, "HR1001")] == {(HOME_CARE, None)}
+
+
+async def _current_jobs(session: AsyncSession) -> dict[str, set[tuple[str, Any]]]:
+    """Each user's employments as (unit, valid_to), read afresh."""
+    session.expire_all()
+    jobs: dict[str, set[tuple[str, Any]]] = {}
+    for job in await session.scalars(select(Employment)):
+        jobs.setdefault(job.user_id, set()).add((job.unit_id, job.valid_to))
+    return jobs
+
+
+@pytest.mark.usefixtures("orgs")
 async def test_dry_run_prints_the_diff_and_changes_nothing(
     slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
 ) -> None:

@@ -26,6 +26,12 @@ def user(unit: str = "a", *, active: bool = True, valid_to: datetime | None = No
                       employments=(EmploymentRecord(unit, "7006", T0, valid_to),))  # fmt: skip
 
 
+def two_jobs(b_ends: datetime | None = None) -> UserRecord:
+    """A user working in units a and b; the job in b ends at `b_ends`."""
+    jobs = (EmploymentRecord("a", "7006", T0), EmploymentRecord("b", "7006", T0, b_ends))
+    return UserRecord("HR1", "kari", "Kari", "Lege", employments=jobs)
+
+
 @pytest.mark.parametrize(
     ("before", "after", "kind"),
     [
@@ -36,6 +42,9 @@ def user(unit: str = "a", *, active: bool = True, valid_to: datetime | None = No
         (user(), user("b"), "mover"),
         (user(), user(name="Berg"), "changed"),
         (user(active=False), user(), "joiner"),
+        (two_jobs(), two_jobs(datetime(2027, 1, 1, tzinfo=UTC)), "mover"),
+        (two_jobs(datetime(2027, 1, 1, tzinfo=UTC)), two_jobs(datetime(2026, 12, 1, tzinfo=UTC)), "mover"),
+        (two_jobs(datetime(2027, 1, 1, tzinfo=UTC)), two_jobs(), "changed"),
     ],
 )
 def test_each_change_gets_its_kind(before: UserRecord | None, after: UserRecord | None, kind: str) -> None:
@@ -54,6 +63,20 @@ def test_guard_stops_above_the_share_and_when_an_organisation_would_be_emptied()
     emptied = mass_change_verdict(["s1", "s2"], active)
     assert emptied.stops and "small" in (emptied.reason or "")
     assert not mass_change_verdict(["u1"], {"one": {"u1"}}).stops  # one leaver is never a mass change
+
+
+def test_guard_stops_mass_moves_like_mass_leavers_judging_them_apart() -> None:
+    active = {"big": {f"u{i}" for i in range(100)}, "small": {"s1", "s2"}}
+    moved = mass_change_verdict([], active, moved=[f"u{i}" for i in range(10)])
+    assert moved.stops and moved.moves == 10 and moved.deactivations == 0
+    assert "would move 10 of 102 active users" in (moved.reason or "")
+    assert not mass_change_verdict([], active, moved=["u1", "u2", "u3"]).stops
+    both_moved = mass_change_verdict([], active, moved=["s1", "s2"])
+    assert both_moved.stops and "every active user of organisation small" in (both_moved.reason or "")
+    # Below the limit each, leavers and movers are not added up; a leaver who also moves counts once, as a leaver.
+    apart = mass_change_verdict(["u1", "u2", "u3"], active, moved=["u1", "u4", "u5", "u6"])
+    assert not apart.stops and (apart.deactivations, apart.moves) == (3, 3)
+    assert not mass_change_verdict([], {"one": {"u1"}}, moved=["u1"]).stops  # one mover is never a mass change
 
 
 def test_mapping_refuses_unknown_fields_and_bad_numbers_naming_them() -> None:
