@@ -133,6 +133,8 @@ class UserRead:
     rejected: set[str] = field(default_factory=set)
     # True when an entry was rejected before its HR id could be read: absent users may then be that entry.
     unidentified: bool = False
+    # True when an employment entry was rejected before its user could be read: any user may be missing it.
+    untied_employment: bool = False
 
 
 def read_users(
@@ -166,9 +168,11 @@ def read_users(
             key, job = employment_from_entry(entry, jobs)
         except FieldProblem as problem:
             read.errors.append(RecordError(entry.dn, problem.name, problem.message))
-            user_ref = entry.values((jobs.spec("user") or FieldSpec("")).attribute)
-            if user_ref:
-                rejected.add(normal_dn(user_ref[0]) if jobs.user_refers_to == "dn" else user_ref[0])
+            owner = _readable_user(entry, jobs)
+            if owner is None:
+                read.untied_employment = True
+            else:
+                rejected.add(owner)
             continue
         if key not in by_key:
             if key not in bad_users:  # a rejected user's employments are not errors of their own
@@ -188,6 +192,17 @@ def read_users(
         jobs_of = sorted(employments.get(key, ()), key=lambda j: (j.valid_from, j.unit, j.position_code))
         read.users[record.hr_id] = replace(record, employments=tuple(jobs_of))
     return read
+
+
+def _readable_user(entry: DirectoryEntry, jobs: EntrySet) -> str | None:
+    """The key of the user a (bad) employment entry belongs to, read as a good one's is; None when unreadable."""
+    try:
+        user = _get(entry, jobs, "user")
+    except FieldProblem:
+        return None
+    if user is None:
+        return None
+    return normal_dn(user) if jobs.user_refers_to == "dn" else user
 
 
 def _readable_hr_id(entry: DirectoryEntry, users: EntrySet) -> str | None:

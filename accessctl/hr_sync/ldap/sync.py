@@ -21,9 +21,12 @@ from accessctl.hr_sync.ldap.diff import Plan, UserChange, classify
 from accessctl.hr_sync.ldap.ldap3_source import DeltaUnsupported
 from accessctl.hr_sync.ldap.read import DirectoryRead, read_directory
 from accessctl.hr_sync.ldap.source import DirectorySource
-from accessctl.hr_sync.ldap.stored import StoredState, left_scope, load_state, merged
+from accessctl.hr_sync.ldap.stored import StoredState, StoredUser, left_scope, load_state, merged
 from accessctl.hr_sync.org_tree import UnitRecord, put_unit_tree, tree_changed_event
+from accessctl.hr_sync.records import UserRecord
 from accessctl.hr_sync.runs import RecordError, RunReport, last_applied_start, record_run
+
+_MAYBE_THEIRS = "not changed: a rejected employment entry whose user could not be read may be one of theirs"
 
 # Given a session, the recompute hook for that run (it needs the active policy, which is read from the session).
 RecomputeFactory = Callable[[AsyncSession], Awaitable[AssignmentRecompute]]
@@ -131,6 +134,9 @@ class LdapSync:
                 report.errors.append(RecordError(read.users.dn_of[hr_id], "employments.unit", message))
                 continue
             stored = state.users.get(hr_id)
+            if read.users.untied_employment and _loses_jobs(stored, wanted):
+                report.errors.append(RecordError(read.users.dn_of[hr_id], "employments", _MAYBE_THEIRS))
+                continue
             kind = classify(None if stored is None else stored.scoped(), wanted, now)
             if kind is None:
                 plan.unchanged += 1
@@ -205,6 +211,11 @@ class LdapSync:
         async with self.sessions() as session:
             await record_run(session, report)
             await session.commit()
+
+
+def _loses_jobs(stored: StoredUser | None, wanted: UserRecord) -> bool:
+    """Whether writing `wanted` would drop or change a job the user holds in the directory's organisations."""
+    return stored is not None and not set(stored.in_scope) <= set(wanted.employments)
 
 
 def _same_tree(stored: dict[str, tuple[str | None, str, str]], units: list[UnitRecord]) -> bool:

@@ -10,17 +10,20 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accessctl.audit import actions
 from accessctl.directory.models import Employment, Unit, User
+from accessctl.hr_sync.ldap import LdapMapping, mapping_from_dict
 from accessctl.hr_sync.ldap.slapd import TemporarySlapd
 from accessctl.hr_sync.run_models import SyncRun
 from accessctl.policies.models import RoleAssignment
 from accessctl.settings import Settings
 from tests.api.conftest import TokenFactory, bearer
+from tests.integration.ldap.slapd import SAMPLE_MAPPING
 from tests.integration.ldap.world import (
     HOME_CARE,
     AuditList,
@@ -292,3 +295,47 @@ async def test_unit_tree_is_read_from_organisational_units(
     [tree] = [e for e in audit.events if e.action == actions.HR_ORG_TREE_CHANGED and e.resource_id == "testby"]
     assert tree.user_id == "ldap:sample-openldap"
     assert "testby.akutt" in tree.detail["units"]["created"]
+
+
+def _jobs_named_by_patterned_hr_id() -> LdapMapping:
+    """The sample mapping, but an employment names its user by the HR id at the start of its cn (HR1001-1)."""
+    raw = yaml.safe_load(SAMPLE_MAPPING.read_text(encoding="utf-8"))
+    raw["employments"]["user_refers_to"] = "hr_id"
+    raw["employments"]["fields"]["user"] = {"attribute": "cn", "pattern": r"^(HR\d+)-"}
+    return mapping_from_dict(raw)
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_bad_employment_rejects_its_user_named_by_a_patterned_hr_id_who_keeps_what_is_stored(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    mapping = _jobs_named_by_patterned_hr_id()
+    first = await run_sync(sessions, settings, slapd, mapping=mapping)
+    assert first.report.errors == [] and first.report.counts["joiners"] == 8
+    before = await _current_jobs(session)
+    slapd.modify_ldif(
+        f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: modify\nreplace: description\n"
+        "description: position=7006 from=2024-13-45\n"
+    )
+    outcome = await run_sync(sessions, settings, slapd, mapping=mapping)
+    problems = {(e.record.split(",")[0], e.field) for e in outcome.report.errors}
+    assert problems == {("cn=HR1001-1", "valid_from"), ("uid=kari.lege", "employments")}
+    assert outcome.plan.changes == [] and outcome.report.outcome == "applied"
+    assert await _current_jobs(session) == before
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_employment_entry_naming_no_user_is_rejected_and_no_user_loses_a_job_for_it(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    before = await _current_jobs(session)
+    # Kari's only employment entry loses the attribute that names her: it may be anyone's.
+    slapd.modify_ldif(f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: modify\ndelete: roleOccupant\n")
+    outcome = await run_sync(sessions, settings, slapd)
+    problems = {(e.record.split(",")[0], e.field) for e in outcome.report.errors}
+    assert problems == {("cn=HR1001-1", "user"), ("uid=kari.lege", "employments")}
+    assert outcome.plan.changes == []
+    assert await _current_jobs(session) == before
+    kari = await session.get(User, await user_id(session, "HR1001"), populate_existing=True)
+    assert kari is not None and kari.status == "active"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from accessctl.errors import InvalidInput
 from accessctl.hr_sync.guard import mass_change_verdict
@@ -123,3 +124,26 @@ def test_bad_employment_rejects_its_whole_user_naming_the_entry_and_field() -> N
 
 def test_shipped_mapping_is_valid() -> None:
     assert isinstance(MAPPING.users.base, str) and Path(PROJECT_ROOT / "docs" / "ldap" / "sample.ldif").exists()
+
+
+def test_bad_employment_naming_its_user_by_a_patterned_hr_id_rejects_that_user() -> None:
+    raw = yaml.safe_load((PROJECT_ROOT / "docs" / "ldap" / "mapping.yaml").read_text(encoding="utf-8"))
+    raw["employments"]["user_refers_to"] = "hr_id"
+    raw["employments"]["fields"]["user"] = {"attribute": "cn", "pattern": r"^(HR\d+)-"}
+    directory = _directory()
+    directory.put(f"cn=HR2-1,{JOBS}", {"objectClass": "organizationalRole", "cn": "HR2-1", "ou": "a",
+                                       "description": "position=7006 from=2024-13-45"})  # fmt: skip
+    directory.put(f"cn=HR1-1,{JOBS}", {"objectClass": "organizationalRole", "cn": "HR1-1", "ou": "a",
+                                       "description": "position=7006 from=2024-01-01"})  # fmt: skip
+    read = read_directory(directory, mapping_from_dict(raw))
+    assert list(read.users.users) == ["HR1"] and "HR2" in read.users.rejected
+    assert not read.users.untied_employment
+
+
+def test_employment_naming_no_user_is_an_error_and_marks_the_read() -> None:
+    directory = _directory()
+    directory.put(f"cn=HR2-1,{JOBS}", {"objectClass": "organizationalRole", "ou": "a",
+                                       "description": "position=7006 from=2024-01-01"})  # fmt: skip
+    read = read_directory(directory, MAPPING)
+    assert (f"cn=HR2-1,{JOBS}", "user") in {(e.record, e.field) for e in read.users.errors}
+    assert read.users.untied_employment
