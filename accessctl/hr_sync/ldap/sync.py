@@ -118,9 +118,10 @@ class LdapSync:
         """Classify every user the directory names, and (on a full read) every user of the scope it no longer names."""
         now = report.started_at
         report.errors.extend(read.users.errors)
-        report.errors.extend(read.unit_errors)
-        scope_units = state.scope_units | {u.id for n in state.organisations for u in read.units.get(n, ())}
-        for number in sorted(set(read.units) - set(state.organisations)):
+        report.errors.extend(read.units.errors)
+        _keep_doubtful_trees(read, state, report)
+        scope_units = state.scope_units | {u.id for n in state.organisations for u in read.units.trees.get(n, ())}
+        for number in sorted(set(read.units.trees) - set(state.organisations)):
             report.errors.append(
                 RecordError(
                     f"organisation {number}", "organisation_number", "not an organisation this directory covers"
@@ -177,11 +178,12 @@ class LdapSync:
         """Units first (per organisation, all or nothing), then each changed user in its own savepoint."""
         units_changed = 0
         for number, organisation_id in sorted(state.organisations.items()):
-            if number not in read.units or _same_tree(state.trees.get(organisation_id, {}), read.units[number]):
+            wanted_tree = read.units.trees.get(number)
+            if wanted_tree is None or _same_tree(state.trees.get(organisation_id, {}), wanted_tree):
                 continue
             try:
                 async with session.begin_nested():
-                    tree = await put_unit_tree(session, number, read.units[number])
+                    tree = await put_unit_tree(session, number, wanted_tree)
             except AccessctlError as exc:
                 report.errors.append(
                     RecordError(f"organisation {number} ({organisation_id})", exc.field or "units", exc.message)
@@ -211,6 +213,15 @@ class LdapSync:
         async with self.sessions() as session:
             await record_run(session, report)
             await session.commit()
+
+
+def _keep_doubtful_trees(read: DirectoryRead, state: StoredState, report: RunReport) -> None:
+    """Leave out of the run each tree a rejected unit entry may belong to: putting it would remove that unit."""
+    stored = {number: state.trees.get(org_id, {}).keys() for number, org_id in state.organisations.items()}
+    for number in sorted(read.units.doubtful(stored) & read.units.trees.keys() & stored.keys()):
+        del read.units.trees[number]
+        where = f"organisation {number} ({state.organisations[number]})"
+        report.errors.append(RecordError(where, "units", "unit tree left as stored: an entry of it was rejected"))
 
 
 def _loses_jobs(stored: StoredUser | None, wanted: UserRecord) -> bool:

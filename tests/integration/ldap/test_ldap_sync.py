@@ -26,6 +26,7 @@ from tests.api.conftest import TokenFactory, bearer
 from tests.integration.ldap.slapd import SAMPLE_MAPPING
 from tests.integration.ldap.world import (
     HOME_CARE,
+    LEGEVAKT,
     AuditList,
     add_sample_organisations,
     decide,
@@ -339,3 +340,31 @@ async def test_employment_entry_naming_no_user_is_rejected_and_no_user_loses_a_j
     assert await _current_jobs(session) == before
     kari = await session.get(User, await user_id(session, "HR1001"), populate_existing=True)
     assert kari is not None and kari.status == "active"
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_bad_unit_entry_leaves_its_organisations_tree_as_stored_while_other_trees_change(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    legevakt = f"ou={LEGEVAKT},ou=testby,ou=units,{BASE}"
+    add = "changetype: add\nobjectClass: organizationalUnit"
+    slapd.modify_ldif(f"dn: ou=testby.akutt,{legevakt}\n{add}\nou: testby.akutt\ndescription: Akutteam\n")
+    await run_sync(sessions, settings, slapd)
+    assert await session.get(Unit, "testby.akutt") is not None
+    # The unit no one works in loses its name (a bad entry); the same run adds a unit and renames one elsewhere.
+    slapd.modify_ldif(
+        f"dn: ou=testby.akutt,{legevakt}\nchangetype: modify\ndelete: description\n\n"
+        f"dn: ou=testby.natt,{legevakt}\n{add}\nou: testby.natt\ndescription: Nattevakt\n\n"
+        f"dn: ou=elvdal.legekontor,ou=elvdal,ou=units,{BASE}\nchangetype: modify\nreplace: description\n"
+        "description: Elvdal fastlegekontor\n"
+    )
+    outcome = await run_sync(sessions, settings, slapd)
+    problems = {(e.record.split(",")[0], e.field) for e in outcome.report.errors}
+    assert problems == {("ou=testby.akutt", "name"), ("organisation 310000019 (testby)", "units")}
+    assert outcome.report.counts["units_changed"] == 1
+    session.expire_all()
+    akutt = await session.get(Unit, "testby.akutt")
+    assert akutt is not None and akutt.name == "Akutteam"
+    assert await session.get(Unit, "testby.natt") is None  # all or nothing for the organisation
+    elvdal = await session.get(Unit, "elvdal.legekontor")
+    assert elvdal is not None and elvdal.name == "Elvdal fastlegekontor"

@@ -12,6 +12,9 @@ from accessctl.errors import InvalidInput
 from accessctl.hr_sync.guard import mass_change_verdict
 from accessctl.hr_sync.ldap import InMemoryDirectory, classify, load_mapping, mapping_from_dict
 from accessctl.hr_sync.ldap.read import read_directory
+from accessctl.hr_sync.ldap.source import DirectoryEntry
+from accessctl.hr_sync.ldap.units import read_units
+from accessctl.hr_sync.org_tree import UnitRecord
 from accessctl.hr_sync.records import EmploymentRecord, UserRecord
 from accessctl.migrate import PROJECT_ROOT
 
@@ -20,6 +23,7 @@ NOW = datetime(2026, 11, 26, tzinfo=UTC)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 PEOPLE = "ou=people,dc=region,dc=example"
 JOBS = "ou=employments,dc=region,dc=example"
+TESTBY = "310000019"
 
 
 def user(unit: str = "a", *, active: bool = True, valid_to: datetime | None = None, name: str = "Lege") -> UserRecord:
@@ -147,3 +151,19 @@ def test_employment_naming_no_user_is_an_error_and_marks_the_read() -> None:
     read = read_directory(directory, MAPPING)
     assert (f"cn=HR2-1,{JOBS}", "user") in {(e.record, e.field) for e in read.users.errors}
     assert read.users.untied_employment
+
+
+def test_rejected_unit_entry_marks_the_tree_it_belongs_to_by_the_entry_above_or_the_unit_it_names() -> None:
+    units = MAPPING.units
+    assert units is not None
+    base = "ou=units,dc=region,dc=example"
+    entries = [
+        DirectoryEntry(f"ou=testby,{base}", {"ou": ("testby",), "description": ("T",), "businessCategory": (TESTBY,)}),
+        DirectoryEntry(f"ou=testby.a,ou=testby,{base}", {"ou": ("testby.a",)}),  # no name
+        DirectoryEntry(f"ou=lost,{base}", {"description": ("Lost",)}),  # no id, no number, nothing above
+    ]
+    read = read_units(entries[:2], units)
+    assert read.trees == {TESTBY: [UnitRecord("testby", "T", None, None)]}
+    assert (read.doubtful_numbers, read.doubtful_units, read.unplaced) == ({TESTBY}, {"testby.a"}, False)
+    assert read.doubtful({TESTBY: ["testby"], "310000027": ["testby.a"]}) == {TESTBY, "310000027"}
+    assert read_units(entries, units).doubtful({"310000027": ["elvdal"]}) == {TESTBY, "310000027"}
