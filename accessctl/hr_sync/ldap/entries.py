@@ -68,9 +68,9 @@ def parse_moment(text: str, name: str) -> datetime:
         if len(value) == 8 and value.isdigit():
             return datetime.strptime(value, "%Y%m%d").replace(tzinfo=UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: a moment before year 1 or after 9999 in UTC
         raise FieldProblem(name, f"{name} is not a date: {text!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _get(entry: DirectoryEntry, entries: EntrySet, name: str, required: bool = False) -> str | None:

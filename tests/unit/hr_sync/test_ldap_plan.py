@@ -11,6 +11,7 @@ import yaml
 from accessctl.errors import InvalidInput
 from accessctl.hr_sync.guard import mass_change_verdict
 from accessctl.hr_sync.ldap import InMemoryDirectory, classify, load_mapping, mapping_from_dict
+from accessctl.hr_sync.ldap.entries import FieldProblem, parse_moment
 from accessctl.hr_sync.ldap.read import read_directory
 from accessctl.hr_sync.ldap.source import DirectoryEntry
 from accessctl.hr_sync.ldap.units import read_units
@@ -167,3 +168,9 @@ def test_rejected_unit_entry_marks_the_tree_it_belongs_to_by_the_entry_above_or_
     assert (read.doubtful_numbers, read.doubtful_units, read.unplaced) == ({TESTBY}, {"testby.a"}, False)
     assert read.doubtful({TESTBY: ["testby"], "310000027": ["testby.a"]}) == {TESTBY, "310000027"}
     assert read_units(entries, units).doubtful({"310000027": ["elvdal"]}) == {TESTBY, "310000027"}
+
+
+@pytest.mark.parametrize("text", ["2024-13-45", "0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-01:00"])
+def test_a_date_that_is_no_moment_in_utc_is_a_field_problem(text: str) -> None:
+    with pytest.raises(FieldProblem, match="valid_from"):
+        parse_moment(text, "valid_from")
