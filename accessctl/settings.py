@@ -76,7 +76,8 @@ class Settings:
     audit_retention_days: int = 3650
     # The LDAP pull's bind password (the mapping file names the bind DN); a Secret, so it is never logged.
     ldap_bind_password: Secret | None = None
-    # A sync or bulk change that would deactivate more than this share of active users stops and asks first.
+    # A sync or bulk change that would deactivate (or, in the LDAP pull, move) more than this share of active users
+    # stops and asks first.
     mass_change_share: float = 0.05
     # SCIM sends leavers one request at a time: the guard counts every deactivation within this window (0: each alone).
     mass_change_window_seconds: int = 86400

@@ -27,7 +27,7 @@ def hr() -> None:
     "--dry-run", is_flag=True, help="Print the diff (joiners, movers, leavers, changed fields); change nothing."
 )
 @click.option("--confirm-mass-change", is_flag=True,
-              help="Let a run deactivate more than the allowed share of users, or a whole organisation.")  # fmt: skip
+              help="Let a run deactivate or move more than the allowed share of users, or a whole org.")  # fmt: skip
 @click.option(
     "--delta", is_flag=True, help="Read only what changed since the last applied run (finds no deleted entries)."
 )

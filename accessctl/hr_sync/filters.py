@@ -69,12 +69,29 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+# Matching and SQL building walk the tree recursively: a filter deeper or longer than this is refused, not a crash.
+MAX_NESTING = 32
+MAX_TERMS = 256
+
+
 class _Parser:
     """Recursive descent: `or` binds loosest, then `and`, then `not` and parentheses."""
 
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.at = 0
+        self.nesting = 0
+        self.terms = 0
+
+    def enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise InvalidFilter(f"the filter nests deeper than {MAX_NESTING} levels", field="filter")
+
+    def term(self) -> None:
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise InvalidFilter(f"the filter has more than {MAX_TERMS} comparisons", field="filter")
 
     def peek(self) -> str | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -97,6 +114,14 @@ class _Parser:
             raise InvalidFilter(f"unexpected {self.peek()!r} in the filter", field="filter")
         return node
 
+    def nested(self, closing: str) -> Filter:
+        """What stands between an opening bracket and `closing`."""
+        self.enter()
+        node = self.disjunction()
+        self.expect(closing)
+        self.nesting -= 1
+        return node
+
     def disjunction(self) -> Filter:
         node = self.conjunction()
         while (self.peek() or "").lower() == "or":
@@ -114,21 +139,16 @@ class _Parser:
     def factor(self) -> Filter:
         token = self.take()
         if token == "(":  # noqa: S105 - a filter token, not a secret
-            node = self.disjunction()
-            self.expect(")")
-            return node
+            return self.nested(")")
         if token.lower() == "not":
             self.expect("(")
-            node = self.disjunction()
-            self.expect(")")
-            return Not(node)
+            return Not(self.nested(")"))
         if token in {")", "[", "]"} or token.startswith('"'):
             raise InvalidFilter(f"expected an attribute but found {token!r}", field="filter")
         if self.peek() == "[":
             self.take()
-            inner = self.disjunction()
-            self.expect("]")
-            return ValuePath(token, inner)
+            return ValuePath(token, self.nested("]"))
+        self.term()
         op = self.take().lower()
         if op == "pr":
             return Present(token)

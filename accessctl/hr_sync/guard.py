@@ -1,4 +1,4 @@
-"""The mass-change guard: a sync that would deactivate an unusual share of users (a broken export) stops first."""
+"""The mass-change guard: a sync that would deactivate or move an unusual share of users (a broken export) stops."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ class MassChangeStopped(Conflict):
 
 @dataclass(frozen=True, slots=True)
 class GuardVerdict:
-    """Whether a planned set of deactivations may go ahead, and why not."""
+    """Whether a planned set of deactivations (and moves) may go ahead, and why not."""
 
     deactivations: int
     active_users: int
     reason: str | None = None
+    moves: int = 0
 
     @property
     def stops(self) -> bool:
@@ -43,33 +44,50 @@ def mass_change_verdict(
     *,
     share: float = DEFAULT_SHARE,
     population: int | None = None,
+    moved: Iterable[str] = (),
 ) -> GuardVerdict:
-    """Stop when more than `share` of the active users, or every active user of one organisation, would go.
+    """Stop when more than `share` of the active users, or every active user of one organisation, would go, or
+    would move (`moved`: their units change or one of their jobs ends while they keep access).
 
+    Leavers and movers are judged apart, each against the same limit: an export that gives every employment another
+    unit is as broken as one that drops every user.
     `population` is the number of active users when `active_by_organisation` holds only the organisations concerned
     (every user in `deactivated` then counts); without it, the organisations hold everyone and set the population.
-    One leaver is never a mass change (a GP office of one whose GP retires must not need a confirmation).
+    One leaver (or mover) is never a mass change (a GP office of one whose GP retires must not need a confirmation).
     """
     leaving = set(deactivated)
+    moving = set(moved) - leaving
     if population is None:
         active: set[str] = set().union(*active_by_organisation.values()) if active_by_organisation else set()
         leaving &= active
+        moving &= active
         population = len(active)
-    if len(leaving) <= 1:
-        return GuardVerdict(len(leaving), population)
-    if len(leaving) > share * population:
-        return GuardVerdict(
-            len(leaving),
-            population,
-            f"would deactivate {len(leaving)} of {population} active users ({len(leaving) / max(population, 1):.1%}), "
-            f"more than the allowed {share:.1%}",
+    reason = _too_many(leaving, "deactivate", active_by_organisation, share, population) or _too_many(
+        moving, "move", active_by_organisation, share, population, " to other units or out of one"
+    )
+    return GuardVerdict(len(leaving), population, reason, len(moving))
+
+
+def _too_many(
+    users: set[str],
+    verb: str,
+    active_by_organisation: Mapping[str, set[str]],
+    share: float,
+    population: int,
+    where: str = "",
+) -> str | None:
+    """Why `users` (leavers, or movers) are too many; None when they are not."""
+    if len(users) <= 1:
+        return None
+    if len(users) > share * population:
+        return (
+            f"would {verb} {len(users)} of {population} active users ({len(users) / max(population, 1):.1%}){where}, "
+            f"more than the allowed {share:.1%}"
         )
-    for organisation, users in sorted(active_by_organisation.items()):
-        if len(users) > 1 and users <= leaving:
-            return GuardVerdict(
-                len(leaving), population, f"would deactivate every active user of organisation {organisation}"
-            )
-    return GuardVerdict(len(leaving), population)
+    for organisation, members in sorted(active_by_organisation.items()):
+        if len(members) > 1 and members <= users:
+            return f"would {verb} every active user of organisation {organisation}{where}"
+    return None
 
 
 async def active_users_by_organisation(

@@ -64,7 +64,10 @@ def parse_datetime(value: Any, attr: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise InvalidValue(f"{attr} is not a dateTime: {value!r}", field=attr) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is a moment before year 1 in UTC
+        raise InvalidValue(f"{attr} is out of range in UTC: {value!r}", field=attr) from None
 
 
 def format_datetime(value: datetime) -> str:

@@ -51,7 +51,7 @@ def _container(resource: dict[str, Any], path: AttributePath, *, create: bool) -
 def _check_writable(path: AttributePath, kind: Patchable) -> None:
     if path.schema is not None and path.schema not in kind.extensions:
         raise InvalidPath(f"{path.schema} is not an extension of this resource", field=str(path))
-    if path.schema is None and path.attr in kind.read_only:
+    if path.schema is None and path.attr.lower() in {name.lower() for name in kind.read_only}:
         raise MutabilityViolation(f"{path} is read-only", field=str(path))
 
 
@@ -81,12 +81,19 @@ def _set(resource: dict[str, Any], path: AttributePath, value: Any, *, append: b
         return
     parent = holder.setdefault(key, {})
     if isinstance(parent, list):
-        for item in parent:
+        for item in _objects(parent, path):
             item[_key(item, path.sub)] = value
         return
     if not isinstance(parent, dict):
         raise InvalidValue(f"{path.attr} has no sub-attributes", field=str(path))
     parent[_key(parent, path.sub)] = value
+
+
+def _objects(values: list[Any], path: AttributePath) -> list[dict[str, Any]]:
+    """The values of a multi-valued attribute whose sub-attribute `path` names: each must be an object."""
+    if not all(isinstance(v, dict) for v in values):
+        raise InvalidValue(f"{path.attr} holds a value that is not an object, so it has no {path.sub}", field=str(path))
+    return values
 
 
 def _set_selected(holder: dict[str, Any], key: str, path: AttributePath, value: Any) -> None:
@@ -133,7 +140,7 @@ def _remove(resource: dict[str, Any], path: AttributePath) -> None:
     elif isinstance(holder[key], dict):
         holder[key].pop(_key(holder[key], path.sub), None)
     elif isinstance(holder[key], list):
-        for item in holder[key]:
+        for item in _objects(holder[key], path):
             item.pop(_key(item, path.sub), None)
 
 

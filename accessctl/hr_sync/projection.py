@@ -66,6 +66,9 @@ def project(resource: dict[str, Any], attributes: str | None, excluded: str | No
     if wanted:
         out: dict[str, Any] = {k: v for k, v in resource.items() if k in ALWAYS}
         for schema, path in wanted:
+            if schema is None and not path:  # the core schema's URN: every core attribute
+                _merge(out, {k: v for k, v in resource.items() if not k.lower().startswith("urn:")})
+                continue
             holder = resource if schema is None else {schema: resource.get(schema, {})}
             _merge(out, _pick(holder, ([schema.lower()] if schema else []) + path))
         return out

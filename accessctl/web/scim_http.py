@@ -61,9 +61,15 @@ def _integer(value: Any, name: str) -> int | None:
         raise InvalidValue(f"{name} must be an integer", field=name) from None
 
 
+# A 32-bit bound, far past any total: a larger offset overflows the database's integer (a 500, not an empty page).
+MAX_START_INDEX = 2**31 - 1
+
+
 def page_window(start_index: Any, count: Any) -> tuple[int, int]:
     """startIndex (1-based; below 1 means 1) and count (negative means 0; capped at maxResults)."""
     start = max(_integer(start_index, "startIndex") or 1, 1)
+    if start > MAX_START_INDEX:
+        raise InvalidValue(f"startIndex must be at most {MAX_START_INDEX}", field="startIndex")
     wanted = _integer(count, "count")
     return start, min(max(wanted if wanted is not None else 100, 0), MAX_RESULTS)
 

@@ -138,6 +138,14 @@ async def test_members_are_the_users_employed_now_and_cannot_be_written(
     )
     assert refused.status_code == 400
     assert refused.json()["scimType"] == "mutability"
+    # Attribute names are case-insensitive: `Members` is the same read-only attribute, not one to ignore.
+    refused = await scim.patch(
+        f"/scim/v2/Groups/{NEW}",
+        json=_ops({"op": "add", "path": "Members", "value": [{"value": "x"}]}),
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["scimType"] == "mutability"
 
 
 async def test_an_existing_unit_id_cannot_be_created_again(

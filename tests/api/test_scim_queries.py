@@ -76,7 +76,18 @@ async def test_filter_operators(
     assert await _names(scim, headers, filter=expression, sortBy="name.familyName") == expected
 
 
-@pytest.mark.parametrize("expression", ["userName eq", 'nickName eq "x"', 'userName zz "x"', "(active eq true"])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "userName eq",
+        'nickName eq "x"',
+        'userName zz "x"',
+        "(active eq true",
+        "(" * 3000 + 'userName eq "x"' + ")" * 3000,
+        " or ".join(f'userName eq "u{i}"' for i in range(1500)),
+    ],
+    ids=["no-value", "unknown-attribute", "unknown-operator", "unclosed", "nested-3000-deep", "1500-terms"],
+)
 async def test_bad_filter_is_invalid_filter(scim: httpx.AsyncClient, headers: dict[str, str], expression: str) -> None:
     response = await scim.get("/scim/v2/Users", params={"filter": expression}, headers=headers)
     assert response.status_code == 400
@@ -92,6 +103,27 @@ async def test_sorting_and_pagination(scim: httpx.AsyncClient, headers: dict[str
     assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (3, 2, 1)
     assert [r["name"]["familyName"] for r in page["Resources"]] == ["Berg"]
     assert await _names(scim, headers, count=0) == []
+
+
+@pytest.mark.parametrize("start", ["2147483648", "99999999999999999999"])
+async def test_start_index_past_the_integer_range_is_invalid_value(
+    scim: httpx.AsyncClient, headers: dict[str, str], start: str
+) -> None:
+    for url in ("/scim/v2/Users", "/scim/v2/Groups"):
+        response = await scim.get(url, params={"startIndex": start}, headers=headers)
+        assert response.status_code == 400, response.text
+        assert (response.json()["scimType"], "startIndex" in response.json()["detail"]) == ("invalidValue", True)
+
+
+async def test_attributes_naming_the_core_schema_keep_the_core_attributes_only(
+    scim: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    params = {"filter": 'externalId eq "hr-00001"', "attributes": "urn:ietf:params:scim:schemas:core:2.0:User"}
+    response = await scim.get("/scim/v2/Users", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    [only] = response.json()["Resources"]
+    assert only["userName"] and only["name"]["familyName"] == "Berg"
+    assert HEALTH not in only
 
 
 async def test_search_request_and_attribute_projection(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:
@@ -207,6 +239,7 @@ async def test_patch_adds_an_employment_and_removes_the_hpr_number(
         ({"op": "replace", "path": 'emails[type eq "home" and value co "zz"].value', "value": "x@y.z"}, "noTarget"),
         ({"op": "replace", "path": "userName[", "value": "x"}, "invalidPath"),
         ({"op": "remove", "path": f"{HEALTH}:employments"}, "invalidValue"),
+        ({"op": "replace", "path": "ID", "value": "x"}, "mutability"),
     ],
 )
 async def test_bad_patch_is_rejected_whole(
@@ -216,6 +249,16 @@ async def test_bad_patch_is_rejected_whole(
     assert response.status_code == 400, response.text
     assert response.json()["scimType"] == scim_type
     assert await _names(scim, headers, filter='externalId eq "hr-00001"') == ["Berg"]
+
+
+@pytest.mark.parametrize("op", ["replace", "remove"])
+async def test_patch_of_a_sub_attribute_over_values_that_are_not_objects_is_invalid_value(
+    scim: httpx.AsyncClient, headers: dict[str, str], op: str
+) -> None:
+    second = {"op": op, "path": "emails.value"} | ({"value": "z@y.no"} if op == "replace" else {})
+    response = await _patch(scim, headers, {"op": "add", "path": "emails", "value": "x@y.no"}, second)
+    assert response.status_code == 400, response.text
+    assert (response.json()["scimType"], "emails" in response.json()["detail"]) == ("invalidValue", True)
 
 
 async def test_groups_are_units_with_their_current_members(scim: httpx.AsyncClient, headers: dict[str, str]) -> None:

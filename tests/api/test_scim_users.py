@@ -107,6 +107,12 @@ async def test_scope_hr_write_is_needed_even_for_discovery(scim: httpx.AsyncClie
         ({"externalId": "hr-00009"}, "externalId", 409, "uniqueness"),
         ({"userName": "LEGE9@scimby.example"}, "userName", 409, "uniqueness"),
         ({"schemas": ["urn:example:nothing"]}, "schemas", 400, "invalidSyntax"),
+        (
+            {HEALTH: {"employments": [employment(start="0001-01-01T00:00:00+01:00")]}},
+            f"{HEALTH}:employments[0].validFrom",
+            400,
+            "invalidValue",
+        ),
     ],
 )
 async def test_bad_record_is_rejected_naming_the_attribute_and_nothing_is_written(

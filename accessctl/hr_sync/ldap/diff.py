@@ -41,9 +41,34 @@ class Plan:
         """Users who lose their access (now, or at a new end date): what the mass-change guard counts."""
         return [c.user_id for c in self.changes if c.kind == "leaver" and c.user_id is not None]
 
+    def moved(self) -> list[str]:
+        """Stored users who keep access in other units, or lose one of their jobs: the guard counts them apart."""
+        return [c.user_id for c in self.changes if c.kind == "mover" and c.user_id is not None]
+
 
 def _open_after(jobs: tuple[EmploymentRecord, ...], now: datetime) -> list[EmploymentRecord]:
     return [j for j in jobs if j.valid_to is None or j.valid_to > now]
+
+
+def _unit_ends(jobs: tuple[EmploymentRecord, ...], now: datetime) -> dict[str, datetime | None]:
+    """Each unit the user works in now or later, with when the last job there ends (None: open-ended)."""
+    ends: dict[str, datetime | None] = {}
+    for job in _open_after(jobs, now):
+        known = ends.get(job.unit, job.valid_to)
+        ends[job.unit] = None if known is None or job.valid_to is None else max(known, job.valid_to)
+    return ends
+
+
+def _moves(before: tuple[EmploymentRecord, ...], after: tuple[EmploymentRecord, ...], now: datetime) -> bool:
+    """Whether the units change, or the work in one of them comes to an end sooner than before."""
+    old, new = _unit_ends(before, now), _unit_ends(after, now)
+    if old.keys() != new.keys():
+        return True
+    for unit, end in old.items():
+        ends = new[unit]
+        if ends is not None and (end is None or ends < end):
+            return True
+    return False
 
 
 def _end(jobs: tuple[EmploymentRecord, ...]) -> datetime | None:
@@ -72,7 +97,7 @@ def classify(before: UserRecord | None, after: UserRecord | None, now: datetime)
     """The kind of change from `before` (stored) to `after` (the source); None when nothing changes.
 
     A leaver is deactivated, gone from the source, or has every employment ended (now or at a new end date);
-    a mover's current and future employments are in other units than before.
+    a mover's current and future employments are in other units than before, or one unit's end earlier.
     """
     if after is None:
         if before is None or not (before.active and _open_after(before.employments, now)):
@@ -91,7 +116,7 @@ def classify(before: UserRecord | None, after: UserRecord | None, now: datetime)
         return "joiner", fields
     if had_access and _end(before.employments) is None and _end(after.employments) is not None:
         return "leaver", fields
-    if {j.unit for j in _open_after(before.employments, now)} != {j.unit for j in _open_after(after.employments, now)}:
+    if _moves(before.employments, after.employments, now):
         return "mover", fields
     return "changed", fields
 

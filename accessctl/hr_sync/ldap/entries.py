@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from accessctl.hr_sync.ldap.config import PARENT_ENTRY, EntrySet, FieldSpec
+from accessctl.hr_sync.ldap.config import EntrySet, FieldSpec
 from accessctl.hr_sync.ldap.source import DirectoryEntry, normal_dn
-from accessctl.hr_sync.org_tree import UnitRecord
 from accessctl.hr_sync.records import EmploymentRecord, UserRecord
 from accessctl.hr_sync.runs import RecordError
-from accessctl.identifiers import is_valid_hpr_number, is_valid_org_number
+from accessctl.identifiers import is_valid_hpr_number
 
 _LIMITS = {
     "hr_id": 64,
@@ -69,9 +68,9 @@ def parse_moment(text: str, name: str) -> datetime:
         if len(value) == 8 and value.isdigit():
             return datetime.strptime(value, "%Y%m%d").replace(tzinfo=UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: a moment before year 1 or after 9999 in UTC
         raise FieldProblem(name, f"{name} is not a date: {text!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _get(entry: DirectoryEntry, entries: EntrySet, name: str, required: bool = False) -> str | None:
@@ -133,6 +132,8 @@ class UserRead:
     rejected: set[str] = field(default_factory=set)
     # True when an entry was rejected before its HR id could be read: absent users may then be that entry.
     unidentified: bool = False
+    # True when an employment entry was rejected before its user could be read: any user may be missing it.
+    untied_employment: bool = False
 
 
 def read_users(
@@ -166,9 +167,11 @@ def read_users(
             key, job = employment_from_entry(entry, jobs)
         except FieldProblem as problem:
             read.errors.append(RecordError(entry.dn, problem.name, problem.message))
-            user_ref = entry.values((jobs.spec("user") or FieldSpec("")).attribute)
-            if user_ref:
-                rejected.add(normal_dn(user_ref[0]) if jobs.user_refers_to == "dn" else user_ref[0])
+            owner = _readable_user(entry, jobs)
+            if owner is None:
+                read.untied_employment = True
+            else:
+                rejected.add(owner)
             continue
         if key not in by_key:
             if key not in bad_users:  # a rejected user's employments are not errors of their own
@@ -190,50 +193,19 @@ def read_users(
     return read
 
 
+def _readable_user(entry: DirectoryEntry, jobs: EntrySet) -> str | None:
+    """The key of the user a (bad) employment entry belongs to, read as a good one's is; None when unreadable."""
+    try:
+        user = _get(entry, jobs, "user")
+    except FieldProblem:
+        return None
+    if user is None:
+        return None
+    return normal_dn(user) if jobs.user_refers_to == "dn" else user
+
+
 def _readable_hr_id(entry: DirectoryEntry, users: EntrySet) -> str | None:
     try:
         return _get(entry, users, "hr_id")
     except FieldProblem:
         return None
-
-
-UnitsByOrganisation = dict[str, list[UnitRecord]]
-
-
-def read_units(entries: Iterable[DirectoryEntry], units: EntrySet) -> tuple[UnitsByOrganisation, list[RecordError]]:
-    """Units grouped by organisation number; a unit without one takes its parent's (the tree's root carries it)."""
-    errors: list[RecordError] = []
-    found: dict[str, tuple[UnitRecord, str | None, str]] = {}
-    id_of_dn: dict[str, str] = {}
-    parent_spec = units.spec("parent")
-    for entry in entries:
-        try:
-            unit_id = _need(entry, units, "id")
-            number = _get(entry, units, "organisation_number")
-            if number is not None and not is_valid_org_number(number):
-                raise FieldProblem("organisation_number", f"organisation number {number!r} is not valid")
-            from_attribute = parent_spec is not None and parent_spec.attribute != PARENT_ENTRY
-            parent = _get(entry, units, "parent") if from_attribute else None
-            kind = _get(entry, units, "kind")
-            record = UnitRecord(unit_id, _need(entry, units, "name"), parent, kind)
-        except FieldProblem as problem:
-            errors.append(RecordError(entry.dn, problem.name, problem.message))
-            continue
-        found[unit_id] = (record, number, entry.parent_dn)
-        id_of_dn[normal_dn(entry.dn)] = unit_id
-    if parent_spec is not None and parent_spec.attribute == PARENT_ENTRY:
-        found = {
-            unit_id: (UnitRecord(r.id, r.name, id_of_dn.get(normal_dn(parent_dn)), r.kind), n, parent_dn)
-            for unit_id, (r, n, parent_dn) in found.items()
-        }
-    by_org: dict[str, list[UnitRecord]] = defaultdict(list)
-    for unit_id, (record, own_number, _) in found.items():
-        current, number, steps = record, own_number, 0
-        while number is None and current.parent in found and steps <= len(found):
-            current, number, _ = found[current.parent]
-            steps += 1
-        if number is None:
-            errors.append(RecordError(unit_id, "organisation_number", "no organisation number on it or above it"))
-            continue
-        by_org[number].append(record)
-    return dict(by_org), errors

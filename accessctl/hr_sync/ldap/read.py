@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from accessctl.hr_sync.ldap.config import LdapMapping
-from accessctl.hr_sync.ldap.entries import UserRead, read_units, read_users
+from accessctl.hr_sync.ldap.entries import UserRead, read_users
 from accessctl.hr_sync.ldap.source import DirectoryEntry, DirectorySource, Search, normal_dn
-from accessctl.hr_sync.org_tree import UnitRecord
-from accessctl.hr_sync.runs import RecordError
+from accessctl.hr_sync.ldap.units import UnitRead, read_units
 
 
 @dataclass
@@ -17,8 +16,7 @@ class DirectoryRead:
     """Users (by HR id, each with all its employments), units by organisation number, and rejected entries."""
 
     users: UserRead
-    units: dict[str, list[UnitRecord]] = field(default_factory=dict)
-    unit_errors: list[RecordError] = field(default_factory=list)
+    units: UnitRead = field(default_factory=UnitRead)
     entries_read: int = 0
 
 
@@ -46,7 +44,7 @@ def read_directory(source: DirectorySource, mapping: LdapMapping, since: datetim
     read = DirectoryRead(read_users(users, jobs, users_set, jobs_set))
     if mapping.units is not None:
         units = _search(seen, source, Search(mapping.units.base, mapping.units.filter, mapping.units.attributes()))
-        read.units, read.unit_errors = read_units(units, mapping.units)
+        read.units = read_units(units, mapping.units)
     read.entries_read = len(seen)
     return read
 

@@ -21,9 +21,12 @@ from accessctl.hr_sync.ldap.diff import Plan, UserChange, classify
 from accessctl.hr_sync.ldap.ldap3_source import DeltaUnsupported
 from accessctl.hr_sync.ldap.read import DirectoryRead, read_directory
 from accessctl.hr_sync.ldap.source import DirectorySource
-from accessctl.hr_sync.ldap.stored import StoredState, left_scope, load_state, merged
+from accessctl.hr_sync.ldap.stored import StoredState, StoredUser, left_scope, load_state, merged
 from accessctl.hr_sync.org_tree import UnitRecord, put_unit_tree, tree_changed_event
+from accessctl.hr_sync.records import UserRecord
 from accessctl.hr_sync.runs import RecordError, RunReport, last_applied_start, record_run
+
+_MAYBE_THEIRS = "not changed: a rejected employment entry whose user could not be read may be one of theirs"
 
 # Given a session, the recompute hook for that run (it needs the active policy, which is read from the session).
 RecomputeFactory = Callable[[AsyncSession], Awaitable[AssignmentRecompute]]
@@ -79,6 +82,7 @@ class LdapSync:
                     plan.deactivated(),
                     await active_users_by_organisation(session, list(state.organisations.values())),
                     share=self.share,
+                    moved=plan.moved(),
                 )
                 report.counts = {**plan.counts(), "entries_read": read.entries_read, "rejected": 0}
                 if dry_run:
@@ -114,9 +118,10 @@ class LdapSync:
         """Classify every user the directory names, and (on a full read) every user of the scope it no longer names."""
         now = report.started_at
         report.errors.extend(read.users.errors)
-        report.errors.extend(read.unit_errors)
-        scope_units = state.scope_units | {u.id for n in state.organisations for u in read.units.get(n, ())}
-        for number in sorted(set(read.units) - set(state.organisations)):
+        report.errors.extend(read.units.errors)
+        _keep_doubtful_trees(read, state, report)
+        scope_units = state.scope_units | {u.id for n in state.organisations for u in read.units.trees.get(n, ())}
+        for number in sorted(set(read.units.trees) - set(state.organisations)):
             report.errors.append(
                 RecordError(
                     f"organisation {number}", "organisation_number", "not an organisation this directory covers"
@@ -130,6 +135,9 @@ class LdapSync:
                 report.errors.append(RecordError(read.users.dn_of[hr_id], "employments.unit", message))
                 continue
             stored = state.users.get(hr_id)
+            if read.users.untied_employment and _loses_jobs(stored, wanted):
+                report.errors.append(RecordError(read.users.dn_of[hr_id], "employments", _MAYBE_THEIRS))
+                continue
             kind = classify(None if stored is None else stored.scoped(), wanted, now)
             if kind is None:
                 plan.unchanged += 1
@@ -170,11 +178,12 @@ class LdapSync:
         """Units first (per organisation, all or nothing), then each changed user in its own savepoint."""
         units_changed = 0
         for number, organisation_id in sorted(state.organisations.items()):
-            if number not in read.units or _same_tree(state.trees.get(organisation_id, {}), read.units[number]):
+            wanted_tree = read.units.trees.get(number)
+            if wanted_tree is None or _same_tree(state.trees.get(organisation_id, {}), wanted_tree):
                 continue
             try:
                 async with session.begin_nested():
-                    tree = await put_unit_tree(session, number, read.units[number])
+                    tree = await put_unit_tree(session, number, wanted_tree)
             except AccessctlError as exc:
                 report.errors.append(
                     RecordError(f"organisation {number} ({organisation_id})", exc.field or "units", exc.message)
@@ -204,6 +213,20 @@ class LdapSync:
         async with self.sessions() as session:
             await record_run(session, report)
             await session.commit()
+
+
+def _keep_doubtful_trees(read: DirectoryRead, state: StoredState, report: RunReport) -> None:
+    """Leave out of the run each tree a rejected unit entry may belong to: putting it would remove that unit."""
+    stored = {number: state.trees.get(org_id, {}).keys() for number, org_id in state.organisations.items()}
+    for number in sorted(read.units.doubtful(stored) & read.units.trees.keys() & stored.keys()):
+        del read.units.trees[number]
+        where = f"organisation {number} ({state.organisations[number]})"
+        report.errors.append(RecordError(where, "units", "unit tree left as stored: an entry of it was rejected"))
+
+
+def _loses_jobs(stored: StoredUser | None, wanted: UserRecord) -> bool:
+    """Whether writing `wanted` would drop or change a job the user holds in the directory's organisations."""
+    return stored is not None and not set(stored.in_scope) <= set(wanted.employments)
 
 
 def _same_tree(stored: dict[str, tuple[str | None, str, str]], units: list[UnitRecord]) -> bool:

@@ -10,19 +10,23 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accessctl.audit import actions
 from accessctl.directory.models import Employment, Unit, User
+from accessctl.hr_sync.ldap import LdapMapping, mapping_from_dict
 from accessctl.hr_sync.ldap.slapd import TemporarySlapd
 from accessctl.hr_sync.run_models import SyncRun
 from accessctl.policies.models import RoleAssignment
 from accessctl.settings import Settings
 from tests.api.conftest import TokenFactory, bearer
+from tests.integration.ldap.slapd import SAMPLE_MAPPING
 from tests.integration.ldap.world import (
     HOME_CARE,
+    LEGEVAKT,
     AuditList,
     add_sample_organisations,
     decide,
@@ -199,6 +203,39 @@ async def test_mass_deactivation_stops_changes_nothing_and_goes_through_when_con
 
 
 @pytest.mark.usefixtures("orgs")
+async def test_mass_move_stops_changes_nothing_and_goes_through_when_confirmed(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    before = await _current_jobs(session)
+    # A broken export: two users get another unit, and a third's job in a second organisation ends (he stays).
+    for cn in ("HR1001-1", "HR1002-1"):
+        slapd.modify_ldif(f"dn: cn={cn},ou=employments,{BASE}\nchangetype: modify\nreplace: ou\nou: {HOME_CARE}\n")
+    slapd.modify_ldif(
+        f"dn: cn=HR2002-2,ou=employments,{BASE}\nchangetype: modify\nreplace: description\n"
+        "description: position=7006 from=2025-01-01 to=2031-01-01\n"
+    )
+    stopped = await run_sync(sessions, settings, slapd)
+    assert stopped.report.outcome == "stopped" and stopped.report.counts["movers"] == 3
+    assert "would move 3 of 7 active users" in (stopped.report.stop_reason or "")
+    assert (stopped.verdict.moves, stopped.verdict.deactivations) == (3, 0)
+    assert await _current_jobs(session) == before
+    confirmed = await run_sync(sessions, settings, slapd, confirmed=True)
+    assert confirmed.report.outcome == "applied" and confirmed.report.counts["movers"] == 3
+    moved = await _current_jobs(session)
+    assert moved[await user_id(session, "HR1001")] == {(HOME_CARE, None)}
+
+
+async def _current_jobs(session: AsyncSession) -> dict[str, set[tuple[str, Any]]]:
+    """Each user's employments as (unit, valid_to), read afresh."""
+    session.expire_all()
+    jobs: dict[str, set[tuple[str, Any]]] = {}
+    for job in await session.scalars(select(Employment)):
+        jobs.setdefault(job.user_id, set()).add((job.unit_id, job.valid_to))
+    return jobs
+
+
+@pytest.mark.usefixtures("orgs")
 async def test_dry_run_prints_the_diff_and_changes_nothing(
     slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
 ) -> None:
@@ -259,3 +296,75 @@ async def test_unit_tree_is_read_from_organisational_units(
     [tree] = [e for e in audit.events if e.action == actions.HR_ORG_TREE_CHANGED and e.resource_id == "testby"]
     assert tree.user_id == "ldap:sample-openldap"
     assert "testby.akutt" in tree.detail["units"]["created"]
+
+
+def _jobs_named_by_patterned_hr_id() -> LdapMapping:
+    """The sample mapping, but an employment names its user by the HR id at the start of its cn (HR1001-1)."""
+    raw = yaml.safe_load(SAMPLE_MAPPING.read_text(encoding="utf-8"))
+    raw["employments"]["user_refers_to"] = "hr_id"
+    raw["employments"]["fields"]["user"] = {"attribute": "cn", "pattern": r"^(HR\d+)-"}
+    return mapping_from_dict(raw)
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_bad_employment_rejects_its_user_named_by_a_patterned_hr_id_who_keeps_what_is_stored(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    mapping = _jobs_named_by_patterned_hr_id()
+    first = await run_sync(sessions, settings, slapd, mapping=mapping)
+    assert first.report.errors == [] and first.report.counts["joiners"] == 8
+    before = await _current_jobs(session)
+    slapd.modify_ldif(
+        f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: modify\nreplace: description\n"
+        "description: position=7006 from=2024-13-45\n"
+    )
+    outcome = await run_sync(sessions, settings, slapd, mapping=mapping)
+    problems = {(e.record.split(",")[0], e.field) for e in outcome.report.errors}
+    assert problems == {("cn=HR1001-1", "valid_from"), ("uid=kari.lege", "employments")}
+    assert outcome.plan.changes == [] and outcome.report.outcome == "applied"
+    assert await _current_jobs(session) == before
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_employment_entry_naming_no_user_is_rejected_and_no_user_loses_a_job_for_it(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await run_sync(sessions, settings, slapd)
+    before = await _current_jobs(session)
+    # Kari's only employment entry loses the attribute that names her: it may be anyone's.
+    slapd.modify_ldif(f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: modify\ndelete: roleOccupant\n")
+    outcome = await run_sync(sessions, settings, slapd)
+    problems = {(e.record.split(",")[0], e.field) for e in outcome.report.errors}
+    assert problems == {("cn=HR1001-1", "user"), ("uid=kari.lege", "employments")}
+    assert outcome.plan.changes == []
+    assert await _current_jobs(session) == before
+    kari = await session.get(User, await user_id(session, "HR1001"), populate_existing=True)
+    assert kari is not None and kari.status == "active"
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_bad_unit_entry_leaves_its_organisations_tree_as_stored_while_other_trees_change(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    legevakt = f"ou={LEGEVAKT},ou=testby,ou=units,{BASE}"
+    add = "changetype: add\nobjectClass: organizationalUnit"
+    slapd.modify_ldif(f"dn: ou=testby.akutt,{legevakt}\n{add}\nou: testby.akutt\ndescription: Akutteam\n")
+    await run_sync(sessions, settings, slapd)
+    assert await session.get(Unit, "testby.akutt") is not None
+    # The unit no one works in loses its name (a bad entry); the same run adds a unit and renames one elsewhere.
+    slapd.modify_ldif(
+        f"dn: ou=testby.akutt,{legevakt}\nchangetype: modify\ndelete: description\n\n"
+        f"dn: ou=testby.natt,{legevakt}\n{add}\nou: testby.natt\ndescription: Nattevakt\n\n"
+        f"dn: ou=elvdal.legekontor,ou=elvdal,ou=units,{BASE}\nchangetype: modify\nreplace: description\n"
+        "description: Elvdal fastlegekontor\n"
+    )
+    outcome = await run_sync(sessions, settings, slapd)
+    problems = {(e.record.split(",")[0], e.field) for e in outcome.report.errors}
+    assert problems == {("ou=testby.akutt", "name"), ("organisation 310000019 (testby)", "units")}
+    assert outcome.report.counts["units_changed"] == 1
+    session.expire_all()
+    akutt = await session.get(Unit, "testby.akutt")
+    assert akutt is not None and akutt.name == "Akutteam"
+    assert await session.get(Unit, "testby.natt") is None  # all or nothing for the organisation
+    elvdal = await session.get(Unit, "elvdal.legekontor")
+    assert elvdal is not None and elvdal.name == "Elvdal fastlegekontor"
