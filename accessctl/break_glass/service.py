@@ -96,8 +96,9 @@ class BreakGlassService:
 
     async def end(self, grant_id: str, *, by: str, now: datetime) -> BreakGlassGrant:
         """End a grant early; a grant that has already ended or expired is returned as it is."""
-        grant = await self.get(grant_id)
-        if grant.ended_at is not None or grant.expires_at <= now:
+        # Locked, so a relay replica cannot audit its expiry meanwhile (one break_glass.ended per grant).
+        grant = await self.get(grant_id, lock=True)
+        if grant.ended_at is not None or grant.end_recorded_at is not None or grant.expires_at <= now:
             return grant
         await self._audit.record(ended_event(grant, now, how="ended_early", by=by))
         grant.ended_at = now
@@ -107,8 +108,8 @@ class BreakGlassService:
         await self._session.flush()
         return grant
 
-    async def get(self, grant_id: str) -> BreakGlassGrant:
-        grant = await self._session.get(BreakGlassGrant, grant_id)
+    async def get(self, grant_id: str, *, lock: bool = False) -> BreakGlassGrant:
+        grant = await self._session.get(BreakGlassGrant, grant_id, with_for_update=lock)
         if grant is None:
             raise NotFound(f"no break-the-glass grant {grant_id!r}", field="id")
         return grant
