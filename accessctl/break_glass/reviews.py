@@ -115,6 +115,8 @@ class ReviewQueue:
             raise InvalidInput("comment must say what the review found", field="comment")
         g = BreakGlassGrant
         query = self._joined().where(g.id == grant_id, scope.where(g.organisation_id, g.unit_id))
+        # The review row locked until the verdict commits: a second reviewer waits, then finds it and gets a 409.
+        query = query.with_for_update(of=BreakGlassReview).execution_options(populate_existing=True)
         row = (await self._session.execute(query)).first()
         if row is None:
             raise NotFound(f"no break-the-glass grant {grant_id!r} in your scope", field="id")

@@ -1,5 +1,6 @@
-"""The relay on a database of its own, as deployed: other connections commit while a round runs, and two replicas
-run rounds at once. Each expiry is audited once, each overdue notice queued once, each notification sent once.
+"""The relay and the review queue on a database of their own, as deployed: other connections commit while a round
+runs, and two replicas work at once. Each expiry is audited once, each overdue notice queued once, each notification
+sent once, and a verdict stands against a second reviewer's.
 
 On SQLite a round that read in a plain transaction could not write once the audit writer had committed ("database
 is locked"): the expiry's record stayed, unmarked, and every round wrote another.
@@ -21,9 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from accessctl import migrate
 from accessctl.audit import AuditEvent, AuditWriter, actions
 from accessctl.audit.models import AuditEventRow
-from accessctl.break_glass import BreakGlassGrant, BreakGlassReview, Notification, NotificationRelay
+from accessctl.audit.sink import AuditOutbox
+from accessctl.break_glass import (
+    AlreadyReviewed,
+    BreakGlassGrant,
+    BreakGlassReview,
+    Notification,
+    NotificationRelay,
+    ReviewerScope,
+    ReviewQueue,
+)
 from accessctl.break_glass.outbox import GRANT_MADE, enqueue, grant_summary
-from accessctl.db import make_engine, utcnow
+from accessctl.db import begin_writing, make_engine, utcnow
 from accessctl.migrate import PROJECT_ROOT
 from accessctl.settings import Secret, Settings
 from tests.api.world import DOCTOR, PATIENT, UNIT, add_world
@@ -180,3 +190,35 @@ async def test_two_replicas_audit_each_expiry_queue_each_notice_and_send_each_no
     # Each grant's "granted" notice and its one "review overdue" notice, each sent by one replica only.
     assert kinds == sorted((kind, i) for i in ids for kind in ("break_glass.granted", "break_glass.review_overdue"))
     assert len({n.event_id for n in delivered}) == len(delivered)
+
+
+async def _verdict(session: AsyncSession, grant_id: str, outcome: str, reviewer: str) -> None:
+    """A reviewer's POST, as the route does it: a writer's transaction, the review, then the commit."""
+    await begin_writing(session)
+    queue = ReviewQueue(session, audit=AuditOutbox(), overdue_days=7)
+    comment = f"{reviewer} checked the admission note"
+    await queue.review(
+        grant_id, outcome, comment, reviewer=reviewer, scope=ReviewerScope(organisations=None), now=utcnow()
+    )
+    await session.commit()
+
+
+async def test_two_reviewers_at_once_the_second_verdict_is_refused_and_changes_nothing(
+    replicas: tuple[Replica, Replica],
+) -> None:
+    one, two = replicas
+    (grant_id,) = await _add_grants(one.sessions, 1, utcnow() - timedelta(hours=1))
+    async with one.sessions() as first, two.sessions() as second:
+        await begin_writing(first)
+        queue = ReviewQueue(first, audit=AuditOutbox(), overdue_days=7)
+        scope = ReviewerScope(organisations=None)
+        await queue.review(grant_id, "justified", "po1 checked the note", reviewer="po1", scope=scope, now=utcnow())
+        late = asyncio.create_task(_verdict(second, grant_id, "unjustified", "po2"))
+        await asyncio.sleep(0.3)  # the second reviewer asks while the first verdict is not yet committed
+        await first.commit()
+        with pytest.raises(AlreadyReviewed):
+            await late
+    async with one.sessions() as session:
+        review = await session.get(BreakGlassReview, grant_id)
+    assert review is not None
+    assert (review.status, review.reviewer, review.comment) == ("justified", "po1", "po1 checked the note")
