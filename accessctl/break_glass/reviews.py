@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.audit import AuditEvent, actions
 from accessctl.audit.models import AuditEventRow
 from accessctl.audit.sink import AuditSink
+from accessctl.break_glass.inputs import checked_text
 from accessctl.break_glass.models import REVIEW_OUTCOMES, REVIEW_STATUSES, BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.scope import ReviewerScope
 from accessctl.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -84,13 +85,13 @@ class ReviewQueue:
             if wanted.status not in REVIEW_STATUSES:
                 raise InvalidInput(f"status must be one of {', '.join(REVIEW_STATUSES)}", field="status")
             query = query.where(r.status == wanted.status)
-        for column, value in (
-            (g.organisation_id, wanted.organisation),
-            (g.unit_id, wanted.unit),
-            (g.user_id, wanted.user),
+        for column, value, field in (
+            (g.organisation_id, wanted.organisation, "organisation"),
+            (g.unit_id, wanted.unit, "unit"),
+            (g.user_id, wanted.user, "user"),
         ):
             if value is not None:
-                query = query.where(column == value)
+                query = query.where(column == checked_text(value, field))
         if wanted.granted_from is not None:
             query = query.where(g.granted_at >= wanted.granted_from)
         if wanted.granted_to is not None:
@@ -113,8 +114,12 @@ class ReviewQueue:
             raise InvalidInput(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}", field="outcome")
         if not comment.strip():
             raise InvalidInput("comment must say what the review found", field="comment")
+        checked_text(comment, "comment")
+        checked_text(grant_id, "id")
         g = BreakGlassGrant
         query = self._joined().where(g.id == grant_id, scope.where(g.organisation_id, g.unit_id))
+        # The review row locked until the verdict commits: a second reviewer waits, then finds it and gets a 409.
+        query = query.with_for_update(of=BreakGlassReview).execution_options(populate_existing=True)
         row = (await self._session.execute(query)).first()
         if row is None:
             raise NotFound(f"no break-the-glass grant {grant_id!r} in your scope", field="id")

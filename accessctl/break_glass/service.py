@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import AuditEvent, actions
+from accessctl.audit.events import MAX_LENGTHS
 from accessctl.audit.sink import AuditSink
 from accessctl.break_glass.eligibility import BreakGlassRefused, Eligibility, eligibility
+from accessctl.break_glass.inputs import checked_text
 from accessctl.break_glass.models import BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.outbox import GRANT_MADE, enqueue, grant_summary
 from accessctl.break_glass.reasons import ReasonCatalogue, ReasonCode
@@ -96,8 +98,9 @@ class BreakGlassService:
 
     async def end(self, grant_id: str, *, by: str, now: datetime) -> BreakGlassGrant:
         """End a grant early; a grant that has already ended or expired is returned as it is."""
-        grant = await self.get(grant_id)
-        if grant.ended_at is not None or grant.expires_at <= now:
+        # Locked, so a relay replica cannot audit its expiry meanwhile (one break_glass.ended per grant).
+        grant = await self.get(grant_id, lock=True)
+        if grant.ended_at is not None or grant.end_recorded_at is not None or grant.expires_at <= now:
             return grant
         await self._audit.record(ended_event(grant, now, how="ended_early", by=by))
         grant.ended_at = now
@@ -107,8 +110,9 @@ class BreakGlassService:
         await self._session.flush()
         return grant
 
-    async def get(self, grant_id: str) -> BreakGlassGrant:
-        grant = await self._session.get(BreakGlassGrant, grant_id)
+    async def get(self, grant_id: str, *, lock: bool = False) -> BreakGlassGrant:
+        checked_text(grant_id, "id")
+        grant = await self._session.get(BreakGlassGrant, grant_id, with_for_update=lock)
         if grant is None:
             raise NotFound(f"no break-the-glass grant {grant_id!r}", field="id")
         return grant
@@ -125,6 +129,17 @@ class BreakGlassService:
         return grant
 
     def _checked(self, ask: GrantRequest) -> ReasonCode:
+        # Named as the request names them, before the audit record (user_id, unit_id) would refuse them.
+        for field, value, longest in (
+            ("user", ask.user, MAX_LENGTHS["user_id"]),
+            ("unit", ask.unit, MAX_LENGTHS["unit_id"]),
+            ("reason_code", ask.reason_code, None),
+            ("reason_text", ask.reason_text, None),
+            ("client_system", ask.client_system, MAX_LENGTHS["client_system"]),
+            ("workstation", ask.workstation, MAX_LENGTHS["workstation"]),
+        ):
+            if value is not None:
+                checked_text(value, field, longest=longest)
         if not is_valid_national_id(ask.patient):
             raise InvalidInput("patient must be an 11-digit national identity number", field="patient")
         reason = self._reasons.lookup(ask.reason_code)

@@ -84,7 +84,7 @@ def _after(cursor: str | None) -> QueuePosition | None:
     try:
         at, grant_id = position
         moment = parse_moment(at, "cursor")
-        if moment is not None and isinstance(grant_id, str):
+        if moment is not None and isinstance(grant_id, str) and "\x00" not in grant_id:
             return moment, grant_id
     except (TypeError, ValueError, InvalidInput):
         pass

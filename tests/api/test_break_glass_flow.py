@@ -107,6 +107,15 @@ async def test_duration_is_capped_at_the_role_documents_maximum(
         ({"reason_text": "  urgent  "}, "reason_text"),
         ({"duration_minutes": 0}, "duration_minutes"),
         ({"patient": "12345678901"}, "patient"),
+        # PostgreSQL's text holds no NUL: it answered 500 there, and stored the text on SQLite.
+        ({"reason_text": REASON_TEXT + "\x00"}, "reason_text"),
+        ({"user": "a\x00b"}, "user"),
+        ({"unit": "a\x00b"}, "unit"),
+        ({"workstation": "ws\x00"}, "workstation"),
+        # Longer than the audit record's field: it named that (user_id, unit_id), not the request's.
+        ({"user": "u" * 65}, "user"),
+        ({"unit": "u" * 65}, "unit"),
+        ({"client_system": "c" * 129}, "client_system"),
     ],
 )
 async def test_a_bad_request_is_a_400_naming_the_field_and_grants_nothing(
@@ -117,6 +126,7 @@ async def test_a_bad_request_is_a_400_naming_the_field_and_grants_nothing(
     assert response.json()["field"] == field
     assert await grants(session) == []
     assert await audit_rows(session, "break_glass.granted") == []
+    assert await audit_rows(session, "break_glass.refused") == []
 
 
 async def test_only_authz_evaluate_callers_may_break_the_glass(client: httpx.AsyncClient, token: TokenFactory) -> None:

@@ -127,6 +127,18 @@ async def test_nothing_is_lost_when_the_sender_is_killed_mid_send_and_a_new_one_
     assert (await _outbox(session))[0].sent_at is not None
 
 
+async def test_a_claim_left_by_a_killed_relay_lapses_and_the_notification_is_sent_then(
+    session: AsyncSession, database: Database, app: Litestar, granted: dict[str, Any]
+) -> None:
+    now = utcnow()
+    await _relay(database, app, RecordingSender(), now)._claim_due(now)  # killed between its claim and its send
+    sender = RecordingSender()
+    assert await _relay(database, app, sender, now).deliver(now) == 0  # claimed: another replica keeps off
+    later = now + timedelta(seconds=60)
+    assert await _relay(database, app, sender, later).deliver(later) == 1
+    assert [n.payload["grant_id"] for n in sender.delivered] == [granted["id"]]
+
+
 async def test_a_grant_that_ran_out_is_audited_as_ended_by_expiry(
     client: httpx.AsyncClient, session: AsyncSession, database: Database, app: Litestar
 ) -> None:

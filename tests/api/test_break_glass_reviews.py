@@ -94,6 +94,20 @@ async def test_a_follow_up_may_be_settled_later_but_a_verdict_stands(
     assert (bad.status_code, bad.json()["field"]) == (400, "outcome")
 
 
+async def test_a_nul_in_the_comment_the_grant_id_or_a_filter_is_a_400_naming_it_and_changes_nothing(
+    client: httpx.AsyncClient, token: TokenFactory, grant_id: str
+) -> None:
+    body = {"outcome": "justified", "comment": "Checked\x00"}
+    response = await client.post(f"/v1/break-glass/{grant_id}/review", json=body, headers=officer(token))
+    assert (response.status_code, response.json()["field"]) == (400, "comment")
+    response = await client.post("/v1/break-glass/a%00b/review", json={**body, "comment": "ok"}, headers=officer(token))
+    assert (response.status_code, response.json()["field"]) == (400, "id")
+    response = await client.get("/v1/break-glass/reviews", params={"user": "a\x00b"}, headers=officer(token))
+    assert (response.status_code, response.json()["field"]) == (400, "user")
+    (item,) = await _queue(client, officer(token))
+    assert (item["status"], item["comment"]) == ("pending", None)
+
+
 async def test_reviews_older_than_the_limit_are_flagged_and_notified_once(
     client: httpx.AsyncClient, token: TokenFactory, session: AsyncSession, app: Litestar, grant_id: str
 ) -> None:
