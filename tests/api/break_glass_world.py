@@ -52,25 +52,28 @@ async def grants(session: AsyncSession) -> list[BreakGlassGrant]:
     return list(await session.scalars(select(BreakGlassGrant).execution_options(populate_existing=True)))
 
 
+def past_grant(grant_id: str, granted_at: datetime, minutes: int = 30) -> BreakGlassGrant:
+    """A grant made (and audited) in the past, as its row."""
+    return BreakGlassGrant(
+        id=grant_id,
+        user_id=DOCTOR,
+        unit_id=UNIT,
+        organisation_id="testby",
+        role_id="legevakt.lege",
+        patient=PATIENT,
+        reason_code="emergency",
+        purpose_of_use="ETREAT",
+        reason_text=REASON_TEXT,
+        duration_minutes=minutes,
+        granted_at=granted_at,
+        expires_at=granted_at + timedelta(minutes=minutes),
+        audit_event_id=uuid.uuid4(),
+    )
+
+
 async def add_past_grant(session: AsyncSession, grant_id: str, granted_at: datetime, minutes: int = 30) -> None:
     """A grant made (and audited) in the past, written straight to the tables."""
-    session.add(
-        BreakGlassGrant(
-            id=grant_id,
-            user_id=DOCTOR,
-            unit_id=UNIT,
-            organisation_id="testby",
-            role_id="legevakt.lege",
-            patient=PATIENT,
-            reason_code="emergency",
-            purpose_of_use="ETREAT",
-            reason_text=REASON_TEXT,
-            duration_minutes=minutes,
-            granted_at=granted_at,
-            expires_at=granted_at + timedelta(minutes=minutes),
-            audit_event_id=uuid.uuid4(),
-        )
-    )
+    session.add(past_grant(grant_id, granted_at, minutes))
     await session.flush()
     session.add(BreakGlassReview(grant_id=grant_id, status="pending"))
     await session.commit()

@@ -9,7 +9,6 @@ is locked"): the expiry's record stayed, unmarked, and every round wrote another
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +35,8 @@ from accessctl.break_glass.outbox import GRANT_MADE, enqueue, grant_summary
 from accessctl.db import begin_writing, make_engine, utcnow
 from accessctl.migrate import PROJECT_ROOT
 from accessctl.settings import Secret, Settings
-from tests.api.world import DOCTOR, PATIENT, UNIT, add_world
+from tests.api.break_glass_world import past_grant
+from tests.api.world import DOCTOR, PATIENT, add_world
 from tests.conftest import _server_url
 from tests.databases import fresh_database
 
@@ -104,24 +104,7 @@ class DecisionsMeanwhile:
 async def _add_grants(sessions: async_sessionmaker[AsyncSession], count: int, granted_at: datetime) -> list[str]:
     ids = [f"ran-out-{i}" for i in range(count)]
     async with sessions() as session:
-        for grant_id in ids:
-            session.add(
-                BreakGlassGrant(
-                    id=grant_id,
-                    user_id=DOCTOR,
-                    unit_id=UNIT,
-                    organisation_id="testby",
-                    role_id="legevakt.lege",
-                    patient=PATIENT,
-                    reason_code="emergency",
-                    purpose_of_use="ETREAT",
-                    reason_text="Brought in unconscious",
-                    duration_minutes=30,
-                    granted_at=granted_at,
-                    expires_at=granted_at + timedelta(minutes=30),
-                    audit_event_id=uuid.uuid4(),
-                )
-            )
+        session.add_all(past_grant(grant_id, granted_at) for grant_id in ids)
         await session.flush()
         for grant_id in ids:
             grant = await session.get(BreakGlassGrant, grant_id)
