@@ -22,6 +22,7 @@ from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import AccessTestsFailed, Conflict, InvalidInput, NotFound, PolicyUnchanged, SelfApproval
 from accessctl.policies.assignment_sync import SyncResult, recompute_all, sync_roles
 from accessctl.policies.audit_hook import record_policy_change
+from accessctl.policies.catalogue_sync import sync_services
 from accessctl.policies.compiled_cache import COMPILED_POLICIES
 from accessctl.policies.models import PolicyVersion
 from accessctl.policies.policy_files import (
@@ -149,6 +150,7 @@ async def approve(
     await session.flush()
     policy = version_policy(version)
     await sync_roles(session, policy)
+    await sync_services(session, version_files(version))
     assignments = await recompute_all(session, policy)
     await log_change(session, "policy", name)
     await record_policy_change(

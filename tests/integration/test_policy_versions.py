@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.audit import actions
 from accessctl.audit.events import AuditEvent
 from accessctl.changes import changes_since
+from accessctl.directory.models import Service
 from accessctl.errors import AccessTestsFailed, Conflict, InvalidPolicy, PolicyUnchanged, SelfApproval
 from accessctl.pdp.policy_source import active_policy
+from accessctl.policies.catalogue_sync import service_catalogue
 from accessctl.policies.compile import load_policy
 from accessctl.policies.models import PolicyVersion, Role
-from accessctl.policies.versions import approve, publish, rollback, version_policy, versions
+from accessctl.policies.versions import approve, publish, rollback, version_files, version_policy, versions
 from tests.policy_copies import EXTRA_PERMISSION, LEGEVAKT, NO_NOTE_READING, copy_policies, edit
 
 
@@ -180,3 +182,27 @@ async def test_the_active_version_is_decoded_once_and_a_new_approval_is_in_force
     now = await active_policy(session, fallback_dir=policy_dir)
     assert now.version == f"v{second.id}"
     assert any(p.resource_type == "report.quality" for p in now.roles["legevakt.lege"].permissions)
+
+
+async def _services(session: AsyncSession) -> dict[str, tuple[str, bool]]:
+    rows = await session.execute(select(Service.id, Service.name, Service.shielded))
+    return {service_id: (name, shielded) for service_id, name, shielded in rows}
+
+
+async def test_the_approved_versions_service_catalogue_becomes_the_services_table(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    """HR may name only services the table holds, and the engine reads shielding from it: the approved catalogue
+    fills it (on a fresh install nothing else does)."""
+    first = await publish(session, policy_dir, "alice")
+    await approve(session, first.id, "bob")
+    catalogue = service_catalogue(version_files(first))
+    assert catalogue is not None
+    assert await _services(session) == {s.id: (s.name, s.shielded) for s in catalogue.services}
+    assert (await _services(session))["familietiltak"][1] is True
+
+    unshielded = '{id: radgiving, name: "Rådgiving", group: "Tjenester på dagtid uten vedtak", shielded: false}'
+    edit(policy_dir, "services.yaml", (unshielded, unshielded.replace("shielded: false", "shielded: true")))
+    second = await publish(session, policy_dir, "alice")
+    await approve(session, second.id, "carol")
+    assert (await _services(session))["radgiving"] == ("Rådgiving", True)
