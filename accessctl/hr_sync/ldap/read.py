@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -58,8 +58,8 @@ def _complete_delta(
     users: list[DirectoryEntry],
     changed_jobs: list[DirectoryEntry],
 ) -> tuple[list[DirectoryEntry], list[DirectoryEntry]]:
-    """The changed users plus the users of changed employments, every employment of all of them, and the changed
-    employments themselves (one that names no readable user holds back job losses, as in a full run).
+    """The changed users plus the users of changed employments, every employment of all of them, the changed
+    employments, and those naming no readable user (they hold back job losses, as in a full run).
 
     Users and employments are keyed as a full run keys them, patterns included.
     """
@@ -80,8 +80,13 @@ def _complete_delta(
     wanted = {k for u in users if (k := key_of(u)) is not None}
     jobs: list[DirectoryEntry] = []
     if wanted:
+        attribute = _searchable(jobs_set.spec("user"))
         values = sorted({u.dn for u in users if key_of(u) in wanted} if by_dn else wanted)
-        jobs = _holding(seen, source, jobs_set, (_searchable(jobs_set.spec("user")), values), owner_of, wanted)
+        # Employments that name no readable user may be anyone's: with them in the read, no user loses a job.
+        jobs = _holding(seen, source, jobs_set, (attribute, values), owner_of, {*wanted, None})
+        if attribute is not None:  # read whole otherwise, the unnamed ones included
+            lacking = Search(jobs_set.base, jobs_set.filter, jobs_set.attributes(), lacking=attribute)
+            jobs += _search(seen, source, lacking)
     return users, _distinct(jobs + changed_jobs)
 
 
@@ -98,7 +103,7 @@ def _holding(
     entries: EntrySet,
     match: tuple[str | None, list[str]],
     key_of: Callable[[DirectoryEntry], str | None],
-    keys: set[str],
+    keys: Collection[str | None],
 ) -> list[DirectoryEntry]:
     """The entries of a set whose key is one of `keys`: searched by the attribute's values, or, when the attribute
     cannot be searched for them, the whole set read and kept by key (a search may also match more, or differ in case).

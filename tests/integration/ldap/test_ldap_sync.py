@@ -394,6 +394,24 @@ async def test_employment_entry_naming_no_user_is_rejected_and_no_user_loses_a_j
 
 
 @pytest.mark.usefixtures("orgs")
+async def test_delta_run_holds_back_job_losses_while_an_older_employment_entry_names_no_user(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await asyncio.sleep(1.1)  # modifyTimestamp counts whole seconds: the sample must be older than the first run
+    await run_sync(sessions, settings, slapd)
+    before = await _current_jobs(session)
+    slapd.modify_ldif(f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: modify\ndelete: roleOccupant\n")
+    await asyncio.sleep(1.1)  # the entry naming no user is to be older than the last applied run
+    held = await run_sync(sessions, settings, slapd)
+    assert held.report.outcome == "applied" and held.plan.changes == []
+    slapd.modify_ldif(f"dn: {KARI}\nchangetype: modify\nreplace: sn\nsn: Lege-Berg\n")
+    delta = await run_sync(sessions, settings, slapd, mode="delta")
+    problems = {(e.record.split(",")[0], e.field) for e in delta.report.errors}
+    assert problems == {("cn=HR1001-1", "user"), ("uid=kari.lege", "employments")}
+    assert delta.plan.changes == [] and await _current_jobs(session) == before
+
+
+@pytest.mark.usefixtures("orgs")
 async def test_bad_unit_entry_leaves_its_organisations_tree_as_stored_while_other_trees_change(
     slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
 ) -> None:

@@ -144,10 +144,12 @@ def test_delta_read_finds_users_and_employments_by_an_hr_id_cut_by_a_pattern() -
                                                                                             "HR2": ["a"]}  # fmt: skip
 
 
-def test_delta_read_keeps_a_changed_employment_naming_no_user_so_that_no_user_loses_a_job_for_it() -> None:
+@pytest.mark.parametrize("changed", [True, False], ids=["changed", "older"])
+def test_delta_read_keeps_an_employment_naming_no_user_so_that_no_user_loses_a_job_for_it(changed: bool) -> None:
     directory = _directory()
     directory.put(f"cn=HR1-1,{JOBS}", {"objectClass": "organizationalRole", "ou": "a",
-                                       "description": "position=7006 from=2024-01-01"})  # fmt: skip
+                                       "description": "position=7006 from=2024-01-01"},
+                  modified=None if changed else datetime(2025, 1, 1, tzinfo=UTC))  # fmt: skip
     directory.put(f"uid=kari,{PEOPLE}", {"objectClass": "inetOrgPerson", "uid": "kari", "employeeNumber": "HR1",
                                          "givenName": "kari", "sn": "Berg"})  # fmt: skip
     read = read_directory(directory, MAPPING, since=datetime(2026, 1, 1, tzinfo=UTC))
