@@ -149,7 +149,7 @@ def read_users(
             record = user_from_entry(entry, users)
         except FieldProblem as problem:
             read.errors.append(RecordError(entry.dn, problem.name, problem.message))
-            hr_id = _readable_hr_id(entry, users)
+            hr_id = readable_hr_id(entry, users)
             bad_users.add(normal_dn(entry.dn) if jobs.user_refers_to == "dn" else (hr_id or entry.dn))
             if hr_id is None:
                 read.unidentified = True
@@ -167,7 +167,7 @@ def read_users(
             key, job = employment_from_entry(entry, jobs)
         except FieldProblem as problem:
             read.errors.append(RecordError(entry.dn, problem.name, problem.message))
-            owner = _readable_user(entry, jobs)
+            owner = employment_owner(entry, jobs)
             if owner is None:
                 read.untied_employment = True
             else:
@@ -193,8 +193,8 @@ def read_users(
     return read
 
 
-def _readable_user(entry: DirectoryEntry, jobs: EntrySet) -> str | None:
-    """The key of the user a (bad) employment entry belongs to, read as a good one's is; None when unreadable."""
+def employment_owner(entry: DirectoryEntry, jobs: EntrySet) -> str | None:
+    """The key of the user an employment entry belongs to, read as a good one's is; None when unreadable."""
     try:
         user = _get(entry, jobs, "user")
     except FieldProblem:
@@ -204,8 +204,14 @@ def _readable_user(entry: DirectoryEntry, jobs: EntrySet) -> str | None:
     return normal_dn(user) if jobs.user_refers_to == "dn" else user
 
 
-def _readable_hr_id(entry: DirectoryEntry, users: EntrySet) -> str | None:
+def readable_hr_id(entry: DirectoryEntry, users: EntrySet) -> str | None:
+    """A user entry's HR id, pattern included; None when it cannot be read."""
     try:
         return _get(entry, users, "hr_id")
     except FieldProblem:
         return None
+
+
+def user_key(entry: DirectoryEntry, users: EntrySet, jobs: EntrySet) -> str | None:
+    """The key employments name a user entry by (as `employment_owner` reads it): its normalised DN, or its HR id."""
+    return normal_dn(entry.dn) if jobs.user_refers_to == "dn" else readable_hr_id(entry, users)

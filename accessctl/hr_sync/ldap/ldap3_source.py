@@ -34,13 +34,16 @@ class DeltaUnsupported(DirectoryUnavailable):
 
 
 def compose_filter(search: Search, values: tuple[str, ...] = ()) -> str:
-    """The mapping's filter, narrowed to entries changed since a time and to given attribute values."""
+    """The mapping's filter, narrowed to entries changed since a time, to given attribute values, or to entries
+    without an attribute."""
     parts = [search.filter if search.filter.startswith("(") else f"({search.filter})"]
     if search.modified_since is not None:
         parts.append(f"(modifyTimestamp>={generalized_time(search.modified_since)})")
     if search.any_of is not None and values:
         attribute = search.any_of[0]
         parts.append("(|" + "".join(f"({attribute}={escape_filter_chars(v)})" for v in values) + ")")
+    if search.lacking is not None:
+        parts.append(f"(!({search.lacking}=*))")
     return parts[0] if len(parts) == 1 else "(&" + "".join(parts) + ")"
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from accessctl.hr_sync.ldap.config import LdapMapping
-from accessctl.hr_sync.ldap.entries import UserRead, read_users
+from accessctl.hr_sync.ldap.config import EntrySet, FieldSpec, LdapMapping
+from accessctl.hr_sync.ldap.entries import UserRead, employment_owner, read_users, user_key
 from accessctl.hr_sync.ldap.source import DirectoryEntry, DirectorySource, Search, normal_dn
 from accessctl.hr_sync.ldap.units import UnitRead, read_units
 
@@ -30,7 +31,8 @@ def read_directory(source: DirectorySource, mapping: LdapMapping, since: datetim
     """Read units, users and employments; with `since`, only users and employments changed since then.
 
     A delta read still gives each changed user all of their employments: the changed employment entries name the
-    users to re-read, and every employment of those users is read again.
+    users to re-read, and every employment of those users is read again. A key that a pattern (or a default) gives
+    cannot be searched for: the whole user or employment set is then read and kept by key.
     """
     seen: list[DirectoryEntry] = []
     users_set, jobs_set = mapping.users, mapping.employments
@@ -56,32 +58,62 @@ def _complete_delta(
     users: list[DirectoryEntry],
     changed_jobs: list[DirectoryEntry],
 ) -> tuple[list[DirectoryEntry], list[DirectoryEntry]]:
-    """The changed users plus the users of changed employments, and every employment of all of them."""
+    """The changed users plus the users of changed employments, every employment of all of them, the changed
+    employments, and those naming no readable user (they hold back job losses, as in a full run).
+
+    Users and employments are keyed as a full run keys them, patterns included.
+    """
     users_set, jobs_set = mapping.users, mapping.employments
     by_dn = jobs_set.user_refers_to == "dn"
-    user_spec, hr_spec = jobs_set.spec("user"), users_set.spec("hr_id")
-    assert user_spec is not None and hr_spec is not None
 
-    def key_of(entry: DirectoryEntry) -> str:
-        if by_dn:
-            return normal_dn(entry.dn)
-        values = entry.values(hr_spec.attribute)
-        return values[0] if values else entry.dn
+    def key_of(entry: DirectoryEntry) -> str | None:
+        return user_key(entry, users_set, jobs_set)
 
-    keys = {key_of(u) for u in users}
-    referred = {normal_dn(v) if by_dn else v for j in changed_jobs for v in j.values(user_spec.attribute)}
-    missing = tuple(sorted(referred - keys))
+    def owner_of(entry: DirectoryEntry) -> str | None:
+        return employment_owner(entry, jobs_set)
+
+    keys = {k for u in users if (k := key_of(u)) is not None}
+    missing = {k for j in changed_jobs if (k := owner_of(j)) is not None} - keys
     if missing:
-        match = ("entryDN", missing) if by_dn else (hr_spec.attribute, missing)
-        users = users + _search(
-            seen, source, Search(users_set.base, users_set.filter, users_set.attributes(), any_of=match)
-        )
-    wanted = tuple(sorted({e.dn if by_dn else key_of(e) for e in users}))
-    if not wanted:
-        return users, []
-    jobs = _search(
-        seen,
-        source,
-        Search(jobs_set.base, jobs_set.filter, jobs_set.attributes(), any_of=(user_spec.attribute, wanted)),
-    )
-    return users, jobs
+        attribute = "entryDN" if by_dn else _searchable(users_set.spec("hr_id"))
+        users = users + _holding(seen, source, users_set, (attribute, sorted(missing)), key_of, missing)
+    wanted = {k for u in users if (k := key_of(u)) is not None}
+    jobs: list[DirectoryEntry] = []
+    if wanted:
+        attribute = _searchable(jobs_set.spec("user"))
+        values = sorted({u.dn for u in users if key_of(u) in wanted} if by_dn else wanted)
+        # Employments that name no readable user may be anyone's: with them in the read, no user loses a job.
+        jobs = _holding(seen, source, jobs_set, (attribute, values), owner_of, {*wanted, None})
+        if attribute is not None:  # read whole otherwise, the unnamed ones included
+            lacking = Search(jobs_set.base, jobs_set.filter, jobs_set.attributes(), lacking=attribute)
+            jobs += _search(seen, source, lacking)
+    return users, _distinct(jobs + changed_jobs)
+
+
+def _searchable(spec: FieldSpec | None) -> str | None:
+    """The attribute to search by equality for a field's values; None when a pattern or a default makes the value
+    differ from what the directory holds (a pattern's key may be any part of the attribute's value)."""
+    assert spec is not None
+    return spec.attribute if spec.pattern is None and spec.default is None else None
+
+
+def _holding(
+    seen: list[DirectoryEntry],
+    source: DirectorySource,
+    entries: EntrySet,
+    match: tuple[str | None, list[str]],
+    key_of: Callable[[DirectoryEntry], str | None],
+    keys: Collection[str | None],
+) -> list[DirectoryEntry]:
+    """The entries of a set whose key is one of `keys`: searched by the attribute's values, or, when the attribute
+    cannot be searched for them, the whole set read and kept by key (a search may also match more, or differ in case).
+    """
+    attribute, values = match
+    any_of = None if attribute is None else (attribute, tuple(values))
+    found = _search(seen, source, Search(entries.base, entries.filter, entries.attributes(), any_of=any_of))
+    return [e for e in found if key_of(e) in keys]
+
+
+def _distinct(entries: list[DirectoryEntry]) -> list[DirectoryEntry]:
+    """Each entry once (a changed employment is also found among its user's)."""
+    return list({normal_dn(e.dn): e for e in entries}.values())

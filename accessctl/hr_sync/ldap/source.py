@@ -37,6 +37,8 @@ class Search:
     modified_since: datetime | None = None
     # attribute -> values: only entries holding one of them (a delta sync's "the employments of these users").
     any_of: tuple[str, tuple[str, ...]] | None = None
+    # Only entries without this attribute (a delta sync's "employments that name no user").
+    lacking: str | None = None
 
 
 class DirectorySource(Protocol):
@@ -79,8 +81,8 @@ def generalized_time(moment: datetime) -> str:
 
 @dataclass
 class InMemoryDirectory:
-    """A small directory for unit tests: base, `modified_since`, `any_of` and an `(objectClass=x)` in the filter
-    are honoured; the rest of the filter text is not."""
+    """A small directory for unit tests: base, `modified_since`, `any_of`, `lacking` and an `(objectClass=x)` in
+    the filter are honoured; the rest of the filter text is not."""
 
     entries_by_dn: dict[str, DirectoryEntry] = field(default_factory=dict)
     supports_delta: bool = True
@@ -112,6 +114,8 @@ class InMemoryDirectory:
                 held = (entry.dn,) if attribute.lower() == "entrydn" else entry.values(attribute)
                 if not {normal_dn(v) for v in held} & {normal_dn(v) for v in accepted}:
                     continue
+            if search.lacking is not None and entry.values(search.lacking):
+                continue
             yield entry
 
 

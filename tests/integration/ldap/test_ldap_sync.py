@@ -298,11 +298,16 @@ async def test_unit_tree_is_read_from_organisational_units(
     assert "testby.akutt" in tree.detail["units"]["created"]
 
 
-def _jobs_named_by_patterned_hr_id() -> LdapMapping:
-    """The sample mapping, but an employment names its user by the HR id at the start of its cn (HR1001-1)."""
+def _jobs_named_by_patterned_hr_id(*, digits_only: bool = False) -> LdapMapping:
+    """The sample mapping, but an employment names its user by the HR id at the start of its cn (HR1001-1).
+
+    With `digits_only`, the HR id is cut by a pattern on the users' side too: HR1001 is the user with HR id 1001.
+    """
     raw = yaml.safe_load(SAMPLE_MAPPING.read_text(encoding="utf-8"))
     raw["employments"]["user_refers_to"] = "hr_id"
-    raw["employments"]["fields"]["user"] = {"attribute": "cn", "pattern": r"^(HR\d+)-"}
+    raw["employments"]["fields"]["user"] = {"attribute": "cn", "pattern": r"^HR(\d+)-" if digits_only else r"^(HR\d+)-"}
+    if digits_only:
+        raw["users"]["fields"]["hr_id"] = {"attribute": "employeeNumber", "pattern": r"^HR(\d+)$"}
     return mapping_from_dict(raw)
 
 
@@ -326,6 +331,52 @@ async def test_bad_employment_rejects_its_user_named_by_a_patterned_hr_id_who_ke
 
 
 @pytest.mark.usefixtures("orgs")
+@pytest.mark.parametrize("digits_only", [False, True], ids=["jobs-patterned", "both-patterned"])
+async def test_delta_run_moves_the_user_of_a_changed_employment_named_through_a_pattern_as_a_full_run_would(
+    slapd: TemporarySlapd,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    settings: Settings,
+    digits_only: bool,
+) -> None:
+    mapping = _jobs_named_by_patterned_hr_id(digits_only=digits_only)
+    jon_hr_id = "2002" if digits_only else "HR2002"
+    await asyncio.sleep(1.1)  # modifyTimestamp counts whole seconds: the sample must be older than the first run
+    first = await run_sync(sessions, settings, slapd, mapping=mapping)
+    assert first.report.errors == [] and first.report.counts["joiners"] == 8
+    # Only the employment entry changes: Jon's second job moves; his first (not changed) must be read too.
+    slapd.modify_ldif(f"dn: cn=HR2002-2,ou=employments,{BASE}\nchangetype: modify\nreplace: ou\nou: {HOME_CARE}\n")
+    delta = await run_sync(sessions, settings, slapd, mapping=mapping, mode="delta")
+    assert delta.report.mode == "delta" and delta.report.errors == []
+    assert [(c.hr_id, c.kind) for c in delta.plan.changes] == [(jon_hr_id, "mover")]
+    jobs = await _current_jobs(session)
+    assert jobs[await user_id(session, jon_hr_id)] == {("elvdal.legekontor", None), (HOME_CARE, None)}
+    full = await run_sync(sessions, settings, slapd, mapping=mapping)
+    assert full.plan.changes == [] and await _current_jobs(session) == jobs
+
+
+@pytest.mark.usefixtures("orgs")
+@pytest.mark.parametrize("digits_only", [False, True], ids=["jobs-patterned", "both-patterned"])
+async def test_delta_run_of_a_changed_user_named_through_a_pattern_keeps_the_employments_it_did_not_change(
+    slapd: TemporarySlapd,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    settings: Settings,
+    digits_only: bool,
+) -> None:
+    mapping = _jobs_named_by_patterned_hr_id(digits_only=digits_only)
+    await asyncio.sleep(1.1)  # modifyTimestamp counts whole seconds: the sample must be older than the first run
+    await run_sync(sessions, settings, slapd, mapping=mapping)
+    before = await _current_jobs(session)
+    slapd.modify_ldif(f"dn: uid=jon.fastlege,ou=people,{BASE}\nchangetype: modify\nreplace: sn\nsn: Elv-Dal\n")
+    delta = await run_sync(sessions, settings, slapd, mapping=mapping, mode="delta")
+    assert delta.report.mode == "delta" and delta.report.errors == []
+    jon_hr_id = "2002" if digits_only else "HR2002"
+    assert [(c.hr_id, c.kind, c.fields) for c in delta.plan.changes] == [(jon_hr_id, "changed", ("family_name",))]
+    assert await _current_jobs(session) == before
+
+
+@pytest.mark.usefixtures("orgs")
 async def test_employment_entry_naming_no_user_is_rejected_and_no_user_loses_a_job_for_it(
     slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
 ) -> None:
@@ -340,6 +391,24 @@ async def test_employment_entry_naming_no_user_is_rejected_and_no_user_loses_a_j
     assert await _current_jobs(session) == before
     kari = await session.get(User, await user_id(session, "HR1001"), populate_existing=True)
     assert kari is not None and kari.status == "active"
+
+
+@pytest.mark.usefixtures("orgs")
+async def test_delta_run_holds_back_job_losses_while_an_older_employment_entry_names_no_user(
+    slapd: TemporarySlapd, sessions: async_sessionmaker[AsyncSession], session: AsyncSession, settings: Settings
+) -> None:
+    await asyncio.sleep(1.1)  # modifyTimestamp counts whole seconds: the sample must be older than the first run
+    await run_sync(sessions, settings, slapd)
+    before = await _current_jobs(session)
+    slapd.modify_ldif(f"dn: cn=HR1001-1,ou=employments,{BASE}\nchangetype: modify\ndelete: roleOccupant\n")
+    await asyncio.sleep(1.1)  # the entry naming no user is to be older than the last applied run
+    held = await run_sync(sessions, settings, slapd)
+    assert held.report.outcome == "applied" and held.plan.changes == []
+    slapd.modify_ldif(f"dn: {KARI}\nchangetype: modify\nreplace: sn\nsn: Lege-Berg\n")
+    delta = await run_sync(sessions, settings, slapd, mode="delta")
+    problems = {(e.record.split(",")[0], e.field) for e in delta.report.errors}
+    assert problems == {("cn=HR1001-1", "user"), ("uid=kari.lege", "employments")}
+    assert delta.plan.changes == [] and await _current_jobs(session) == before
 
 
 @pytest.mark.usefixtures("orgs")

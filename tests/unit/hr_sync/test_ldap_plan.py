@@ -117,6 +117,46 @@ def test_delta_read_gives_a_user_whose_employment_changed_all_of_its_employments
     assert {j.unit for j in read.users.users["HR1"].employments} == {"a", "b"}
 
 
+def test_delta_read_finds_users_and_employments_by_an_hr_id_cut_by_a_pattern() -> None:
+    raw = yaml.safe_load((PROJECT_ROOT / "docs" / "ldap" / "mapping.yaml").read_text(encoding="utf-8"))
+    raw["users"]["fields"]["hr_id"] = {"attribute": "employeeNumber", "pattern": r"^emp-(.+)$"}
+    raw["employments"]["user_refers_to"] = "hr_id"
+    raw["employments"]["fields"]["user"] = "uniqueIdentifier"
+    mapping = mapping_from_dict(raw)
+    directory = InMemoryDirectory()
+    old, since = datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
+    for uid, hr in (("kari", "HR1"), ("ola", "HR2")):
+        directory.put(f"uid={uid},{PEOPLE}", {"objectClass": "inetOrgPerson", "uid": uid, "employeeNumber": f"emp-{hr}",
+                                              "givenName": uid, "sn": "X"}, modified=old)  # fmt: skip
+        directory.put(f"cn={hr}-1,{JOBS}", {"objectClass": "organizationalRole", "uniqueIdentifier": hr, "ou": "a",
+                                            "description": "position=7006 from=2024-01-01"}, modified=old)  # fmt: skip
+    # Only an employment changed: its user is found, with the job it already had.
+    directory.put(f"cn=HR1-2,{JOBS}", {"objectClass": "organizationalRole", "uniqueIdentifier": "HR1", "ou": "b",
+                                       "description": "position=7010 from=2026-01-01"})  # fmt: skip
+    read = read_directory(directory, mapping, since=since)
+    assert read.users.errors == [] and list(read.users.users) == ["HR1"]
+    assert {j.unit for j in read.users.users["HR1"].employments} == {"a", "b"}
+    # Only a user changed: its employments are found by the HR id the pattern cuts, not the raw value.
+    directory.put(f"uid=ola,{PEOPLE}", {"objectClass": "inetOrgPerson", "uid": "ola", "employeeNumber": "emp-HR2",
+                                        "givenName": "ola", "sn": "Y"})  # fmt: skip
+    read = read_directory(directory, mapping, since=since)
+    assert {hr: [j.unit for j in u.employments] for hr, u in read.users.users.items()} == {"HR1": ["a", "b"],
+                                                                                            "HR2": ["a"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("changed", [True, False], ids=["changed", "older"])
+def test_delta_read_keeps_an_employment_naming_no_user_so_that_no_user_loses_a_job_for_it(changed: bool) -> None:
+    directory = _directory()
+    directory.put(f"cn=HR1-1,{JOBS}", {"objectClass": "organizationalRole", "ou": "a",
+                                       "description": "position=7006 from=2024-01-01"},
+                  modified=None if changed else datetime(2025, 1, 1, tzinfo=UTC))  # fmt: skip
+    directory.put(f"uid=kari,{PEOPLE}", {"objectClass": "inetOrgPerson", "uid": "kari", "employeeNumber": "HR1",
+                                         "givenName": "kari", "sn": "Berg"})  # fmt: skip
+    read = read_directory(directory, MAPPING, since=datetime(2026, 1, 1, tzinfo=UTC))
+    assert (f"cn=HR1-1,{JOBS}", "user") in {(e.record, e.field) for e in read.users.errors}
+    assert read.users.untied_employment and read.users.users["HR1"].employments == ()
+
+
 def test_bad_employment_rejects_its_whole_user_naming_the_entry_and_field() -> None:
     directory = _directory()
     directory.put(f"cn=HR2-1,{JOBS}", {"objectClass": "organizationalRole", "roleOccupant": f"uid=ola,{PEOPLE}",
