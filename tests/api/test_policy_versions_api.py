@@ -159,6 +159,53 @@ async def test_diff_shows_role_changes_and_users_who_gain(
     assert body["impact"] == [{"resource_type": "report.quality", "action": "view", "gained": 1, "lost": 0}]
 
 
+@pytest.mark.parametrize(
+    ("change", "field", "after"),
+    [
+        (
+            (
+                "break_glass: {allowed: true, max_minutes: 240}\n",
+                "break_glass: {allowed: true, max_minutes: 240}\naddress_access: [protected_address]\n",
+            ),
+            "address_access",
+            ["protected_address"],
+        ),
+        (
+            ("max_minutes: 240", "max_minutes: 720"),
+            "break_glass",
+            {"allowed": True, "max_minutes": 720},
+        ),
+    ],
+    ids=["address_access", "break_glass_minutes"],
+)
+async def test_diff_shows_a_role_change_that_grants_no_new_permission(
+    client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path, change: tuple[str, str], field: str, after: Any
+) -> None:
+    original = await published(client, token)
+    await client.post(f"/v1/policies/versions/{original['id']}/approve", headers=approver(token))
+    edit(policy_dir, LEGEVAKT, change)
+    response = await client.get(
+        "/v1/policies/diff", params={"from": "active", "to": "working"}, headers=approver(token)
+    )
+    body = response.json()
+    [role] = body["roles"]
+    assert role["role"] == "legevakt.lege" and role["added"] == role["removed"] == []
+    assert [(f["field"], f["after"]) for f in role["fields"]] == [(field, after)]
+    assert [f["path"] for f in body["files"]] == [LEGEVAKT]
+
+
+async def test_diff_shows_a_catalogue_change(client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path) -> None:
+    original = await published(client, token)
+    await client.post(f"/v1/policies/versions/{original['id']}/approve", headers=approver(token))
+    services = policy_dir / "services.yaml"
+    services.write_text(services.read_text(encoding="utf-8").replace('"Familietiltak"', '"Familiestøtte"'), "utf-8")
+    response = await client.get(
+        "/v1/policies/diff", params={"from": "active", "to": "working"}, headers=approver(token)
+    )
+    [change] = response.json()["files"]
+    assert change["path"] == "services.yaml" and any("Familiestøtte" in line for line in change["lines"])
+
+
 async def test_diff_of_an_unknown_version_is_404(client: httpx.AsyncClient, token: TokenFactory) -> None:
     response = await client.get("/v1/policies/diff", params={"from": "v999"}, headers=approver(token))
     assert response.status_code == 404
