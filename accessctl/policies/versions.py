@@ -119,10 +119,19 @@ async def publish(
 async def rollback(
     session: AsyncSession, version_id: int, author: str, *, audit: AuditSink | None = None
 ) -> PolicyVersion:
-    """A new pending version with exactly the files of an earlier one; it is approved like any other."""
+    """A new pending version with exactly the files of an earlier one; it is approved like any other.
+
+    Only a version that was approved (in force before) can be rolled back to: the rollback is authored by whoever
+    asks for it, so a pending version's own author could otherwise approve their unreviewed content.
+    """
     earlier = await get_version(session, version_id)
     if earlier.status == "active":
         raise PolicyUnchanged(f"{version_name(earlier.id)} is already the active version")
+    if earlier.approved_by is None:
+        raise Conflict(
+            f"{version_name(earlier.id)} was never approved; a rollback can only return to a version that was in force",
+            field="version",
+        )
     note = f"rollback to {version_name(earlier.id)}"
     return await _store(
         session, version_files(earlier), author=_who(author, "author"), note=note, rollback_of=earlier.id, audit=audit
@@ -140,6 +149,15 @@ async def approve(
         raise Conflict(f"{name} is {version.status}; only a pending version can be approved", field="version")
     if approver == version.author:
         raise SelfApproval(f"{approver} published {name} and cannot also approve it; a second person must")
+    active = await active_version(session)
+    if active is not None and active.id > version.id:
+        # Approving it would silently undo the newer active version; going back is an explicit rollback.
+        newer = version_name(active.id)
+        raise Conflict(
+            f"{name} is older than the active version {newer} and would undo it; publish its files again "
+            f"to have them reviewed against {newer}, or roll back to a version that was in force",
+            field="version",
+        )
     outcome = await asyncio.to_thread(run_stored_access_tests, version_files(version))
     if not outcome.ok:
         raise AccessTestsFailed(f"{name} fails {outcome.failed} access test(s); not activated", outcome.failures)

@@ -159,6 +159,20 @@ async def test_diff_shows_role_changes_and_users_who_gain(
     assert body["impact"] == [{"resource_type": "report.quality", "action": "view", "gained": 1, "lost": 0}]
 
 
+async def test_rollback_to_a_pending_version_is_409_so_its_author_cannot_approve_it(
+    client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path
+) -> None:
+    original = await published(client, token)
+    await client.post(f"/v1/policies/versions/{original['id']}/approve", headers=approver(token))
+    edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
+    response = await client.post("/v1/policies/versions", json={"note": ""}, headers=admin(token, "mallory"))
+    unreviewed = response.json()
+    response = await client.post(f"/v1/policies/versions/{unreviewed['id']}/rollback", headers=admin(token))
+    assert response.status_code == 409 and response.json()["field"] == "version"
+    listed = (await client.get("/v1/policies/versions", headers=approver(token))).json()["items"]
+    assert [v["id"] for v in listed] == [unreviewed["id"], original["id"]]
+
+
 @pytest.mark.parametrize(
     ("change", "field", "after"),
     [
