@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from accessctl.db import utcnow
 from accessctl.directory.models import Unit, User
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import Conflict, InvalidInput, NotFound, SelfApproval
+from accessctl.moments import utc_moment
 from accessctl.policies.assignment_sync import sync_roles
 from accessctl.policies.audit_hook import record_policy_change
 from accessctl.policies.models import Role, RoleAssignment
@@ -37,6 +38,9 @@ async def grant(
 ) -> RoleAssignment:
     """Add a manual assignment; the caller, the approver and the user must be three different people."""
     _check_people(spec, granted_by)
+    spec = replace(
+        spec, valid_from=utc_moment(spec.valid_from, "valid_from"), valid_to=utc_moment(spec.valid_to, "valid_to")
+    )
     if spec.valid_to <= spec.valid_from:
         raise InvalidInput("valid_to must be after valid_from", field="valid_to")
     if spec.valid_to <= utcnow():

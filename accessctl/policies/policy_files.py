@@ -21,6 +21,7 @@ from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import InvalidPolicy
 from accessctl.policies.access_tests import run_access_tests
 from accessctl.policies.compile import compile_policy
+from accessctl.policies.problems import WHOLE_FILE, Problem
 from accessctl.policies.validate import checked_source
 
 PolicyFiles = dict[str, str]
@@ -31,10 +32,23 @@ TESTS_DIR = "tests"
 
 
 def read_policy_files(root: Path | str) -> PolicyFiles:
-    """Every catalogue, role document and access-test file under `root`, by relative path."""
+    """Every catalogue, role document and access-test file under `root`, by relative path.
+
+    Raises `InvalidPolicy` naming each file that is not UTF-8 text, as validation does.
+    """
     base = Path(root)
     found = {path for pattern in _PATTERNS for path in base.glob(pattern) if path.is_file()}
-    return {path.relative_to(base).as_posix(): path.read_text(encoding="utf-8") for path in sorted(found)}
+    files: PolicyFiles = {}
+    problems: list[Problem] = []
+    for path in sorted(found):
+        relative = path.relative_to(base).as_posix()
+        try:
+            files[relative] = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(relative, 1, WHOLE_FILE, "not UTF-8 text; expected a UTF-8 YAML file"))
+    if problems:
+        raise InvalidPolicy(problems)
+    return files
 
 
 def content_hash(files: Mapping[str, str]) -> str:

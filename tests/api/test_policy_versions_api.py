@@ -113,6 +113,18 @@ async def test_publishing_an_invalid_set_is_422_naming_the_problem(
     assert response.json()["code"] == "invalid_policy" and "tannlege" in response.json()["message"]
 
 
+@pytest.mark.parametrize("relative", [LEGEVAKT, "tests/latin1.yaml"])
+async def test_a_file_that_is_not_utf8_is_422_naming_it_and_nothing_is_stored(
+    client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path, relative: str
+) -> None:
+    (policy_dir / relative).write_bytes('name: "Legevaktlege æøå"\n'.encode("latin-1"))
+    response = await client.post("/v1/policies/versions", json={"note": ""}, headers=admin(token))
+    assert response.status_code == 422 and f"{relative}:1" in response.json()["message"]
+    assert (await client.get("/v1/policies/versions", headers=admin(token))).json()["items"] == []
+    response = await client.get("/v1/policies/diff", params={"from": "active", "to": "working"}, headers=admin(token))
+    assert response.status_code == 422 and relative in response.json()["message"]
+
+
 async def test_publish_needs_policy_admin_and_approve_needs_policy_approve(
     client: httpx.AsyncClient, token: TokenFactory
 ) -> None:

@@ -71,6 +71,8 @@ async def test_manual_grant_takes_effect_at_once_and_revocation_removes_it(
         ({"role": "no.such.role"}, 400, "role"),
         ({"unit": "no.such.unit"}, 400, "unit"),
         ({"valid_to": "2025-06-01T00:00:00Z", "valid_from": "2025-01-01T00:00:00Z"}, 400, "valid_to"),
+        ({"valid_from": "2026-01-01T00:00:00"}, 400, "valid_from"),
+        ({"valid_to": "2099-01-01T00:00:00"}, 400, "valid_to"),
     ],
 )
 async def test_manual_grant_is_refused_naming_the_field(
