@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.audit import actions
 from accessctl.audit.sink import AuditSink
 from accessctl.changes import log_change
-from accessctl.db import utcnow
+from accessctl.db import serialise, utcnow
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import AccessTestsFailed, Conflict, InvalidInput, NotFound, PolicyUnchanged, SelfApproval
 from accessctl.policies.assignment_sync import SyncResult, recompute_all, sync_roles
@@ -44,6 +44,9 @@ class Activation:
     version: PolicyVersion
     assignments: SyncResult
     tests_passed: int
+
+
+APPROVAL_TURN = "policy_versions:approve"
 
 
 def version_name(version_id: int) -> str:
@@ -80,8 +83,9 @@ async def versions(session: AsyncSession) -> list[PolicyVersion]:
     return list(await session.scalars(select(PolicyVersion).order_by(PolicyVersion.id.desc())))
 
 
-async def get_version(session: AsyncSession, version_id: int) -> PolicyVersion:
-    version = await session.get(PolicyVersion, version_id)
+async def get_version(session: AsyncSession, version_id: int, *, fresh: bool = False) -> PolicyVersion:
+    """The version by id; `fresh` reads it from the database even when this session has it already."""
+    version = await session.get(PolicyVersion, version_id, populate_existing=fresh)
     if version is None:
         raise NotFound(f"no policy version {version_name(version_id)}", field="version")
     return version
@@ -142,7 +146,10 @@ async def approve(
     session: AsyncSession, version_id: int, approver: str, *, audit: AuditSink | None = None
 ) -> Activation:
     """Activate a pending version: a second person, and every access test of the version passing."""
-    version = await get_version(session, version_id)
+    # Approvals take turns, and each re-reads the version once it has its turn: two at once would otherwise both
+    # find it pending (the second overwriting approved_by) or both supersede (the one-active index then fails).
+    await serialise(session, APPROVAL_TURN)
+    version = await get_version(session, version_id, fresh=True)
     name = version_name(version.id)
     approver = _who(approver, "approver")
     if version.status != "pending":
