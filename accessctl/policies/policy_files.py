@@ -94,21 +94,25 @@ def compile_files(files: Mapping[str, str], *, version: str | None = None) -> Co
 
 @dataclass(frozen=True, slots=True)
 class AccessTestOutcome:
-    """How a set of files fared in its own access tests; each failure and case-file problem as JSON-ready data."""
+    """How a set of files fared in its own access tests; each failure and case-file problem as JSON-ready data,
+    and each role no passing permit case is granted by, and each reason no passing case produces."""
 
     passed: int
     failed: int
     failures: tuple[dict[str, Any], ...]
+    uncovered: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.uncovered
 
 
 def run_stored_access_tests(files: Mapping[str, str]) -> AccessTestOutcome:
     """Run the access tests stored with the files against the role documents stored with them.
 
-    This is the one place versions reach the access-test runner.
+    This is the one place versions reach the access-test runner. Coverage is part of the outcome (every role
+    granted by some passing permit case, every reason produced by some passing case; docs/role-documents.md), so
+    an author cannot empty the approval's gate by deleting the cases that would catch a change.
     """
     with materialised(files) as root:
         report = run_access_tests(root, root / TESTS_DIR)
@@ -127,7 +131,28 @@ def run_stored_access_tests(files: Mapping[str, str]) -> AccessTestOutcome:
     failures += [
         {**problem.as_dict(), "file": problem.file.removeprefix(prefix), "name": None} for problem in report.problems
     ]
-    return AccessTestOutcome(passed=report.passed, failed=len(failures), failures=tuple(failures))
+    coverage = report.coverage
+    uncovered = [
+        _gap("role", role, f"no passing permit case is granted by role {role}") for role in coverage.roles_missing
+    ]
+    uncovered += [
+        _gap("reason", reason, f"no passing case produces reason {reason}") for reason in coverage.reasons_missing
+    ]
+    return AccessTestOutcome(
+        passed=report.passed, failed=len(failures), failures=tuple(failures), uncovered=tuple(uncovered)
+    )
+
+
+def _gap(kind: str, name: str, message: str) -> dict[str, Any]:
+    """A coverage gap, shaped like a case-file problem (no case or line to name: the gap is a missing case)."""
+    return {
+        "file": f"{TESTS_DIR}/",
+        "line": None,
+        "name": None,
+        "field": f"coverage.{kind}",
+        "value": name,
+        "message": message,
+    }
 
 
 def policy_json(policy: CompiledPolicy) -> str:

@@ -166,8 +166,14 @@ async def approve(
             field="version",
         )
     outcome = await asyncio.to_thread(run_stored_access_tests, version_files(version))
-    if not outcome.ok:
+    if outcome.failures:
         raise AccessTestsFailed(f"{name} fails {outcome.failed} access test(s); not activated", outcome.failures)
+    if outcome.uncovered:
+        gaps = len(outcome.uncovered)
+        raise AccessTestsFailed(
+            f"{name}'s access tests leave {gaps} role(s) or reason(s) without a passing case; not activated",
+            outcome.uncovered,
+        )
     # Supersede first: the partial unique index allows one active row at a time.
     await session.execute(update(PolicyVersion).where(PolicyVersion.status == "active").values(status="superseded"))
     version.status, version.approved_by, version.approved_at = "active", approver, utcnow()

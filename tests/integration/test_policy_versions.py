@@ -76,6 +76,20 @@ async def test_approval_refused_when_an_access_test_fails(session: AsyncSession,
     assert version.status == "pending"
 
 
+async def test_approval_refused_when_deleted_cases_leave_a_role_uncovered(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    edit(policy_dir, LEGEVAKT, NO_NOTE_READING)  # the cases that would catch this are deleted with it
+    for name in ("gp-and-legevakt.yaml", "shielded.yaml", "blocks-and-break-glass.yaml"):
+        (policy_dir / "tests" / name).unlink()
+    version = await publish(session, policy_dir, "alice")
+    with pytest.raises(AccessTestsFailed, match="without a passing case") as refused:
+        await approve(session, version.id, "bob")
+    gaps = {(gap["field"], gap["value"]) for gap in refused.value.failures}
+    assert ("coverage.role", "legevakt.lege") in gaps
+    assert version.status == "pending"
+
+
 async def test_access_tests_run_from_the_stored_files_not_the_working_dir(
     session: AsyncSession, policy_dir: Path
 ) -> None:
