@@ -109,12 +109,17 @@ async def assignments(
 def _check_people(spec: ManualGrant, granted_by: str) -> None:
     if not spec.approver.strip():
         raise InvalidInput("approver is required", field="approver")
-    if spec.approver == granted_by:
+    if same_person(spec.approver, granted_by):
         raise SelfApproval("the approver must be someone other than the caller who grants", field="approver")
-    if spec.user == granted_by:
+    if same_person(spec.user, granted_by):
         raise SelfApproval("nobody may grant a role to themselves", field="user")
-    if spec.user == spec.approver:
+    if same_person(spec.user, spec.approver):
         raise SelfApproval("nobody may approve a role for themselves", field="approver")
+
+
+def same_person(one: str, other: str) -> bool:
+    """User ids are compared as the directory compares user names: ignoring surrounding space and case."""
+    return one.strip().casefold() == other.strip().casefold()
 
 
 async def _audit(audit: AuditSink | None, row: RoleAssignment, actor: str, change: str, version: str | None) -> None:

@@ -66,6 +66,9 @@ async def test_manual_grant_takes_effect_at_once_and_revocation_removes_it(
     ("changes", "status", "field"),
     [
         ({"approver": "admin1"}, 409, "approver"),
+        ({"approver": " Admin1 "}, 409, "approver"),
+        ({"user": "ADMIN1"}, 409, "user"),
+        ({"approver": NURSE.upper()}, 409, "approver"),
         ({"user": "admin1"}, 409, "user"),
         ({"approver": NURSE}, 409, "approver"),
         ({"role": "no.such.role"}, 400, "role"),
