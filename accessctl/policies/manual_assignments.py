@@ -1,4 +1,7 @@
-"""Role assignments granted by hand: always with an approver (a third person) and an end date."""
+"""Role assignments granted by hand: always with an approver (a third person) and an end date.
+
+Over HTTP a grant is asked for and approved in two steps (`grant_requests`); `grant` is the step that adds it.
+"""
 
 from __future__ import annotations
 
@@ -110,7 +113,9 @@ def _check_people(spec: ManualGrant, granted_by: str) -> None:
     if not spec.approver.strip():
         raise InvalidInput("approver is required", field="approver")
     if same_person(spec.approver, granted_by):
-        raise SelfApproval("the approver must be someone other than the caller who grants", field="approver")
+        raise SelfApproval(
+            "the approver must be someone other than the person who asked for the grant", field="approver"
+        )
     if same_person(spec.user, granted_by):
         raise SelfApproval("nobody may grant a role to themselves", field="user")
     if same_person(spec.user, spec.approver):
