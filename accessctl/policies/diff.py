@@ -1,4 +1,8 @@
-"""The impact of moving from one policy to another: permissions per role, and how many users gain or lose each.
+"""The impact of moving from one policy to another: what changes per role, and how many users gain or lose each.
+
+Per role: permissions added and removed, and every other field that changes (address access, shielded services,
+break the glass, services, position rules). Given the files, also every policy file that changes (catalogues,
+access tests, role documents), so nothing an approver approves is left out.
 
 A user gains (resource type, action) when, in some unit, the roles they hold there grant it under the new policy
 and not under the old one; they lose it the other way round. A user who keeps it in that unit through another
@@ -7,13 +11,15 @@ role neither gains nor loses. Assignments count when they are valid at `now`.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from accessctl.engine.types import AssignmentFacts, CompiledPolicy
+from accessctl.policies.document_diff import FieldChange, FileChange, field_changes, file_changes
 
 PermissionTriple = tuple[str, str, str]  # (resource type, action, scope)
 PermissionKey = tuple[str, str]  # (resource type, action)
@@ -21,12 +27,13 @@ PermissionKey = tuple[str, str]  # (resource type, action)
 
 @dataclass(frozen=True, slots=True)
 class RoleChange:
-    """One role's permissions added and removed; a scope change is one of each."""
+    """One role's permissions added and removed (a scope change is one of each), and its other fields that change."""
 
     role: str
     status: str  # "added", "removed" or "changed"
     added: tuple[PermissionTriple, ...]
     removed: tuple[PermissionTriple, ...]
+    fields: tuple[FieldChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +53,11 @@ class PolicyDiff:
     roles: tuple[RoleChange, ...]
     impact: tuple[UserImpact, ...]
     users_counted: int = field(default=0)
+    files: tuple[FileChange, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.roles and not self.impact
+        return not self.roles and not self.impact and not self.files
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +70,7 @@ class PolicyDiff:
                     "status": change.status,
                     "added": [_triple(p) for p in change.added],
                     "removed": [_triple(p) for p in change.removed],
+                    "fields": [{"field": f.field, "before": f.before, "after": f.after} for f in change.fields],
                 }
                 for change in self.roles
             ],
@@ -69,6 +78,7 @@ class PolicyDiff:
                 {"resource_type": i.resource_type, "action": i.action, "gained": i.gained, "lost": i.lost}
                 for i in self.impact
             ],
+            "files": [change.as_json() for change in self.files],
         }
 
 
@@ -79,8 +89,11 @@ def diff(
     *,
     now: datetime,
     to_assignments: Iterable[AssignmentFacts] | None = None,
+    from_files: Mapping[str, str] | None = None,
+    to_files: Mapping[str, str] | None = None,
 ) -> PolicyDiff:
-    """Compare two policies; `to_assignments` (default: the same) are the assignments under the new policy."""
+    """Compare two policies; `to_assignments` (default: the same) are the assignments under the new policy, and
+    the files (when both are given) the documents each was compiled from."""
     before = _role_sets(assignments, now)
     after = before if to_assignments is None else _role_sets(to_assignments, now)
     gained: dict[PermissionKey, set[str]] = defaultdict(set)
@@ -98,7 +111,9 @@ def diff(
         for key in sorted(gained.keys() | lost.keys())
     )
     users = {user for user, _ in before.keys() | after.keys()}
-    return PolicyDiff(from_policy.version, to_policy.version, _role_changes(from_policy, to_policy), impact, len(users))
+    files = () if from_files is None or to_files is None else file_changes(from_files, to_files)
+    roles = _role_changes(from_policy, to_policy)
+    return PolicyDiff(from_policy.version, to_policy.version, roles, impact, len(users), files)
 
 
 def _role_changes(old: CompiledPolicy, new: CompiledPolicy) -> tuple[RoleChange, ...]:
@@ -106,10 +121,12 @@ def _role_changes(old: CompiledPolicy, new: CompiledPolicy) -> tuple[RoleChange,
     for role_id in sorted(old.roles.keys() | new.roles.keys()):
         before = _triples(old, role_id)
         after = _triples(new, role_id)
-        if before == after and (role_id in old.roles) == (role_id in new.roles):
+        fields = field_changes(old.roles.get(role_id), new.roles.get(role_id))
+        if before == after and not fields:
             continue
         status = "added" if role_id not in old.roles else "removed" if role_id not in new.roles else "changed"
-        changes.append(RoleChange(role_id, status, tuple(sorted(after - before)), tuple(sorted(before - after))))
+        added, removed = tuple(sorted(after - before)), tuple(sorted(before - after))
+        changes.append(RoleChange(role_id, status, added, removed, fields))
     return tuple(changes)
 
 
@@ -157,14 +174,20 @@ def diff_text(result: PolicyDiff) -> str:
     """The diff as a table for people."""
     lines = [f"policy {result.from_version} -> {result.to_version}"]
     if result.empty:
-        return "\n".join([*lines, "no permission changes"])
-    lines.append("roles:" if result.roles else "roles: no permission changes")
+        return "\n".join([*lines, "no changes"])
+    lines.append("roles:" if result.roles else "roles: no changes")
     for change in result.roles:
         lines.append(f"  {change.role} ({change.status})")
         lines.extend(f"    + {rt} {action} [{scope}]" for rt, action, scope in change.added)
         lines.extend(f"    - {rt} {action} [{scope}]" for rt, action, scope in change.removed)
+        lines.extend(f"    {f.field}: {json.dumps(f.before)} -> {json.dumps(f.after)}" for f in change.fields)
     lines.append(f"users (of {result.users_counted} with a role now):")
     width = max((len(f"{i.resource_type} {i.action}") for i in result.impact), default=0)
     lines.append(f"  {'permission':<{width}}  {'gain':>6}  {'lose':>6}")
     lines.extend(f"  {f'{i.resource_type} {i.action}':<{width}}  {i.gained:>6}  {i.lost:>6}" for i in result.impact)
+    if result.files:
+        lines.append("files:")
+        for file in result.files:
+            lines.append(f"  {file.path} ({file.status})")
+            lines.extend(f"    {line}" for line in file.lines[2:])  # [2:]: the ---/+++ header repeats the path
     return "\n".join(lines)

@@ -1,8 +1,11 @@
-"""Role assignments granted by hand: always with an approver (a third person) and an end date."""
+"""Role assignments granted by hand: always with an approver (a third person) and an end date.
+
+Over HTTP a grant is asked for and approved in two steps (`grant_requests`); `grant` is the step that adds it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +18,7 @@ from accessctl.db import utcnow
 from accessctl.directory.models import Unit, User
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import Conflict, InvalidInput, NotFound, SelfApproval
+from accessctl.moments import utc_moment
 from accessctl.policies.assignment_sync import sync_roles
 from accessctl.policies.audit_hook import record_policy_change
 from accessctl.policies.models import Role, RoleAssignment
@@ -37,6 +41,9 @@ async def grant(
 ) -> RoleAssignment:
     """Add a manual assignment; the caller, the approver and the user must be three different people."""
     _check_people(spec, granted_by)
+    spec = replace(
+        spec, valid_from=utc_moment(spec.valid_from, "valid_from"), valid_to=utc_moment(spec.valid_to, "valid_to")
+    )
     if spec.valid_to <= spec.valid_from:
         raise InvalidInput("valid_to must be after valid_from", field="valid_to")
     if spec.valid_to <= utcnow():
@@ -105,12 +112,19 @@ async def assignments(
 def _check_people(spec: ManualGrant, granted_by: str) -> None:
     if not spec.approver.strip():
         raise InvalidInput("approver is required", field="approver")
-    if spec.approver == granted_by:
-        raise SelfApproval("the approver must be someone other than the caller who grants", field="approver")
-    if spec.user == granted_by:
+    if same_person(spec.approver, granted_by):
+        raise SelfApproval(
+            "the approver must be someone other than the person who asked for the grant", field="approver"
+        )
+    if same_person(spec.user, granted_by):
         raise SelfApproval("nobody may grant a role to themselves", field="user")
-    if spec.user == spec.approver:
+    if same_person(spec.user, spec.approver):
         raise SelfApproval("nobody may approve a role for themselves", field="approver")
+
+
+def same_person(one: str, other: str) -> bool:
+    """User ids are compared as the directory compares user names: ignoring surrounding space and case."""
+    return one.strip().casefold() == other.strip().casefold()
 
 
 async def _audit(audit: AuditSink | None, row: RoleAssignment, actor: str, change: str, version: str | None) -> None:

@@ -50,6 +50,33 @@ class RoleAssignment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RoleGrantRequest(Base):
+    """A role grant by hand as one person asked for it, until a second person (the approver) agrees to it.
+
+    The approver is whoever approves it (their token's subject), never a name the asker typed in.
+    """
+
+    __tablename__ = "role_grant_requests"
+    __table_args__ = (
+        CheckConstraint("valid_to > valid_from", name="valid_range"),
+        CheckConstraint("status IN ('pending', 'approved')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    role_id: Mapped[str] = mapped_column(
+        String(64)
+    )  # a role of the active policy when asked; checked again on approval
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 VERSION_STATUSES = ("pending", "active", "superseded", "rejected")
 
 

@@ -21,6 +21,7 @@ from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import InvalidPolicy
 from accessctl.policies.access_tests import run_access_tests
 from accessctl.policies.compile import compile_policy
+from accessctl.policies.problems import WHOLE_FILE, Problem
 from accessctl.policies.validate import checked_source
 
 PolicyFiles = dict[str, str]
@@ -31,10 +32,23 @@ TESTS_DIR = "tests"
 
 
 def read_policy_files(root: Path | str) -> PolicyFiles:
-    """Every catalogue, role document and access-test file under `root`, by relative path."""
+    """Every catalogue, role document and access-test file under `root`, by relative path.
+
+    Raises `InvalidPolicy` naming each file that is not UTF-8 text, as validation does.
+    """
     base = Path(root)
     found = {path for pattern in _PATTERNS for path in base.glob(pattern) if path.is_file()}
-    return {path.relative_to(base).as_posix(): path.read_text(encoding="utf-8") for path in sorted(found)}
+    files: PolicyFiles = {}
+    problems: list[Problem] = []
+    for path in sorted(found):
+        relative = path.relative_to(base).as_posix()
+        try:
+            files[relative] = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(relative, 1, WHOLE_FILE, "not UTF-8 text; expected a UTF-8 YAML file"))
+    if problems:
+        raise InvalidPolicy(problems)
+    return files
 
 
 def content_hash(files: Mapping[str, str]) -> str:
@@ -80,21 +94,25 @@ def compile_files(files: Mapping[str, str], *, version: str | None = None) -> Co
 
 @dataclass(frozen=True, slots=True)
 class AccessTestOutcome:
-    """How a set of files fared in its own access tests; each failure and case-file problem as JSON-ready data."""
+    """How a set of files fared in its own access tests; each failure and case-file problem as JSON-ready data,
+    and each role no passing permit case is granted by, and each reason no passing case produces."""
 
     passed: int
     failed: int
     failures: tuple[dict[str, Any], ...]
+    uncovered: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.uncovered
 
 
 def run_stored_access_tests(files: Mapping[str, str]) -> AccessTestOutcome:
     """Run the access tests stored with the files against the role documents stored with them.
 
-    This is the one place versions reach the access-test runner.
+    This is the one place versions reach the access-test runner. Coverage is part of the outcome (every role
+    granted by some passing permit case, every reason produced by some passing case; docs/role-documents.md), so
+    an author cannot empty the approval's gate by deleting the cases that would catch a change.
     """
     with materialised(files) as root:
         report = run_access_tests(root, root / TESTS_DIR)
@@ -113,7 +131,28 @@ def run_stored_access_tests(files: Mapping[str, str]) -> AccessTestOutcome:
     failures += [
         {**problem.as_dict(), "file": problem.file.removeprefix(prefix), "name": None} for problem in report.problems
     ]
-    return AccessTestOutcome(passed=report.passed, failed=len(failures), failures=tuple(failures))
+    coverage = report.coverage
+    uncovered = [
+        _gap("role", role, f"no passing permit case is granted by role {role}") for role in coverage.roles_missing
+    ]
+    uncovered += [
+        _gap("reason", reason, f"no passing case produces reason {reason}") for reason in coverage.reasons_missing
+    ]
+    return AccessTestOutcome(
+        passed=report.passed, failed=len(failures), failures=tuple(failures), uncovered=tuple(uncovered)
+    )
+
+
+def _gap(kind: str, name: str, message: str) -> dict[str, Any]:
+    """A coverage gap, shaped like a case-file problem (no case or line to name: the gap is a missing case)."""
+    return {
+        "file": f"{TESTS_DIR}/",
+        "line": None,
+        "name": None,
+        "field": f"coverage.{kind}",
+        "value": name,
+        "message": message,
+    }
 
 
 def policy_json(policy: CompiledPolicy) -> str:

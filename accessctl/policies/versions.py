@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.audit import actions
 from accessctl.audit.sink import AuditSink
 from accessctl.changes import log_change
-from accessctl.db import utcnow
+from accessctl.db import serialise, utcnow
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import AccessTestsFailed, Conflict, InvalidInput, NotFound, PolicyUnchanged, SelfApproval
 from accessctl.policies.assignment_sync import SyncResult, recompute_all, sync_roles
@@ -45,6 +45,9 @@ class Activation:
     version: PolicyVersion
     assignments: SyncResult
     tests_passed: int
+
+
+APPROVAL_TURN = "policy_versions:approve"
 
 
 def version_name(version_id: int) -> str:
@@ -81,8 +84,9 @@ async def versions(session: AsyncSession) -> list[PolicyVersion]:
     return list(await session.scalars(select(PolicyVersion).order_by(PolicyVersion.id.desc())))
 
 
-async def get_version(session: AsyncSession, version_id: int) -> PolicyVersion:
-    version = await session.get(PolicyVersion, version_id)
+async def get_version(session: AsyncSession, version_id: int, *, fresh: bool = False) -> PolicyVersion:
+    """The version by id; `fresh` reads it from the database even when this session has it already."""
+    version = await session.get(PolicyVersion, version_id, populate_existing=fresh)
     if version is None:
         raise NotFound(f"no policy version {version_name(version_id)}", field="version")
     return version
@@ -120,10 +124,19 @@ async def publish(
 async def rollback(
     session: AsyncSession, version_id: int, author: str, *, audit: AuditSink | None = None
 ) -> PolicyVersion:
-    """A new pending version with exactly the files of an earlier one; it is approved like any other."""
+    """A new pending version with exactly the files of an earlier one; it is approved like any other.
+
+    Only a version that was approved (in force before) can be rolled back to: the rollback is authored by whoever
+    asks for it, so a pending version's own author could otherwise approve their unreviewed content.
+    """
     earlier = await get_version(session, version_id)
     if earlier.status == "active":
         raise PolicyUnchanged(f"{version_name(earlier.id)} is already the active version")
+    if earlier.approved_by is None:
+        raise Conflict(
+            f"{version_name(earlier.id)} was never approved; a rollback can only return to a version that was in force",
+            field="version",
+        )
     note = f"rollback to {version_name(earlier.id)}"
     return await _store(
         session, version_files(earlier), author=_who(author, "author"), note=note, rollback_of=earlier.id, audit=audit
@@ -134,16 +147,34 @@ async def approve(
     session: AsyncSession, version_id: int, approver: str, *, audit: AuditSink | None = None
 ) -> Activation:
     """Activate a pending version: a second person, and every access test of the version passing."""
-    version = await get_version(session, version_id)
+    # Approvals take turns, and each re-reads the version once it has its turn: two at once would otherwise both
+    # find it pending (the second overwriting approved_by) or both supersede (the one-active index then fails).
+    await serialise(session, APPROVAL_TURN)
+    version = await get_version(session, version_id, fresh=True)
     name = version_name(version.id)
     approver = _who(approver, "approver")
     if version.status != "pending":
         raise Conflict(f"{name} is {version.status}; only a pending version can be approved", field="version")
     if approver == version.author:
         raise SelfApproval(f"{approver} published {name} and cannot also approve it; a second person must")
+    active = await active_version(session)
+    if active is not None and active.id > version.id:
+        # Approving it would silently undo the newer active version; going back is an explicit rollback.
+        newer = version_name(active.id)
+        raise Conflict(
+            f"{name} is older than the active version {newer} and would undo it; publish its files again "
+            f"to have them reviewed against {newer}, or roll back to a version that was in force",
+            field="version",
+        )
     outcome = await asyncio.to_thread(run_stored_access_tests, version_files(version))
-    if not outcome.ok:
+    if outcome.failures:
         raise AccessTestsFailed(f"{name} fails {outcome.failed} access test(s); not activated", outcome.failures)
+    if outcome.uncovered:
+        gaps = len(outcome.uncovered)
+        raise AccessTestsFailed(
+            f"{name}'s access tests leave {gaps} role(s) or reason(s) without a passing case; not activated",
+            outcome.uncovered,
+        )
     # Supersede first: the partial unique index allows one active row at a time.
     await session.execute(update(PolicyVersion).where(PolicyVersion.status == "active").values(status="superseded"))
     version.status, version.approved_by, version.approved_at = "active", approver, utcnow()

@@ -127,6 +127,6 @@ class PolicyController(Controller):
         from_name: Annotated[str, QueryParameter(name="from", description="active, working or v<id>")] = ACTIVE,
         to_name: Annotated[str, QueryParameter(name="to", description="active, working or v<id>")] = WORKING,
     ) -> dict[str, Any]:
-        """Permissions per role that change, and how many users gain or lose each permission."""
+        """Per role and per policy file what changes (every field, not only permissions), and who gains or loses."""
         result = await policy_impact(db_session, state.settings.policies_dir, from_name=from_name, to_name=to_name)
         return result.as_json()

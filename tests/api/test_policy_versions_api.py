@@ -113,6 +113,18 @@ async def test_publishing_an_invalid_set_is_422_naming_the_problem(
     assert response.json()["code"] == "invalid_policy" and "tannlege" in response.json()["message"]
 
 
+@pytest.mark.parametrize("relative", [LEGEVAKT, "tests/latin1.yaml"])
+async def test_a_file_that_is_not_utf8_is_422_naming_it_and_nothing_is_stored(
+    client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path, relative: str
+) -> None:
+    (policy_dir / relative).write_bytes('name: "Legevaktlege æøå"\n'.encode("latin-1"))
+    response = await client.post("/v1/policies/versions", json={"note": ""}, headers=admin(token))
+    assert response.status_code == 422 and f"{relative}:1" in response.json()["message"]
+    assert (await client.get("/v1/policies/versions", headers=admin(token))).json()["items"] == []
+    response = await client.get("/v1/policies/diff", params={"from": "active", "to": "working"}, headers=admin(token))
+    assert response.status_code == 422 and relative in response.json()["message"]
+
+
 async def test_publish_needs_policy_admin_and_approve_needs_policy_approve(
     client: httpx.AsyncClient, token: TokenFactory
 ) -> None:
@@ -157,6 +169,67 @@ async def test_diff_shows_role_changes_and_users_who_gain(
     assert change["added"] == [{"resource_type": "report.quality", "action": "view", "scope": "unit"}]
     assert body["from"] == original["id"] and body["to"].startswith("sha256:")
     assert body["impact"] == [{"resource_type": "report.quality", "action": "view", "gained": 1, "lost": 0}]
+
+
+async def test_rollback_to_a_pending_version_is_409_so_its_author_cannot_approve_it(
+    client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path
+) -> None:
+    original = await published(client, token)
+    await client.post(f"/v1/policies/versions/{original['id']}/approve", headers=approver(token))
+    edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
+    response = await client.post("/v1/policies/versions", json={"note": ""}, headers=admin(token, "mallory"))
+    unreviewed = response.json()
+    response = await client.post(f"/v1/policies/versions/{unreviewed['id']}/rollback", headers=admin(token))
+    assert response.status_code == 409 and response.json()["field"] == "version"
+    listed = (await client.get("/v1/policies/versions", headers=approver(token))).json()["items"]
+    assert [v["id"] for v in listed] == [unreviewed["id"], original["id"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "after"),
+    [
+        (
+            (
+                "break_glass: {allowed: true, max_minutes: 240}\n",
+                "break_glass: {allowed: true, max_minutes: 240}\naddress_access: [protected_address]\n",
+            ),
+            "address_access",
+            ["protected_address"],
+        ),
+        (
+            ("max_minutes: 240", "max_minutes: 720"),
+            "break_glass",
+            {"allowed": True, "max_minutes": 720},
+        ),
+    ],
+    ids=["address_access", "break_glass_minutes"],
+)
+async def test_diff_shows_a_role_change_that_grants_no_new_permission(
+    client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path, change: tuple[str, str], field: str, after: Any
+) -> None:
+    original = await published(client, token)
+    await client.post(f"/v1/policies/versions/{original['id']}/approve", headers=approver(token))
+    edit(policy_dir, LEGEVAKT, change)
+    response = await client.get(
+        "/v1/policies/diff", params={"from": "active", "to": "working"}, headers=approver(token)
+    )
+    body = response.json()
+    [role] = body["roles"]
+    assert role["role"] == "legevakt.lege" and role["added"] == role["removed"] == []
+    assert [(f["field"], f["after"]) for f in role["fields"]] == [(field, after)]
+    assert [f["path"] for f in body["files"]] == [LEGEVAKT]
+
+
+async def test_diff_shows_a_catalogue_change(client: httpx.AsyncClient, token: TokenFactory, policy_dir: Path) -> None:
+    original = await published(client, token)
+    await client.post(f"/v1/policies/versions/{original['id']}/approve", headers=approver(token))
+    services = policy_dir / "services.yaml"
+    services.write_text(services.read_text(encoding="utf-8").replace('"Familietiltak"', '"Familiestøtte"'), "utf-8")
+    response = await client.get(
+        "/v1/policies/diff", params={"from": "active", "to": "working"}, headers=approver(token)
+    )
+    [change] = response.json()["files"]
+    assert change["path"] == "services.yaml" and any("Familiestøtte" in line for line in change["lines"])
 
 
 async def test_diff_of_an_unknown_version_is_404(client: httpx.AsyncClient, token: TokenFactory) -> None:

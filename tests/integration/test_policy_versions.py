@@ -78,6 +78,20 @@ async def test_approval_refused_when_an_access_test_fails(session: AsyncSession,
     assert version.status == "pending"
 
 
+async def test_approval_refused_when_deleted_cases_leave_a_role_uncovered(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    edit(policy_dir, LEGEVAKT, NO_NOTE_READING)  # the cases that would catch this are deleted with it
+    for name in ("gp-and-legevakt.yaml", "shielded.yaml", "blocks-and-break-glass.yaml"):
+        (policy_dir / "tests" / name).unlink()
+    version = await publish(session, policy_dir, "alice")
+    with pytest.raises(AccessTestsFailed, match="without a passing case") as refused:
+        await approve(session, version.id, "bob")
+    gaps = {(gap["field"], gap["value"]) for gap in refused.value.failures}
+    assert ("coverage.role", "legevakt.lege") in gaps
+    assert version.status == "pending"
+
+
 async def test_access_tests_run_from_the_stored_files_not_the_working_dir(
     session: AsyncSession, policy_dir: Path
 ) -> None:
@@ -156,6 +170,31 @@ async def test_rollback_to_the_active_version_is_refused(session: AsyncSession, 
     await approve(session, version.id, "bob")
     with pytest.raises(PolicyUnchanged):
         await rollback(session, version.id, "carol")
+
+
+async def test_rollback_to_a_version_never_approved_is_refused_and_stores_nothing(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    first = await publish(session, policy_dir, "alice")
+    await approve(session, first.id, "bob")
+    edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
+    unreviewed = await publish(session, policy_dir, "mallory")
+    with pytest.raises(Conflict, match="never approved") as refused:
+        await rollback(session, unreviewed.id, "alice")
+    assert refused.value.field == "version"
+    assert [v.id for v in await versions(session)] == [unreviewed.id, first.id]
+
+
+async def test_an_older_pending_version_cannot_be_approved_over_a_newer_active_one(
+    session: AsyncSession, policy_dir: Path
+) -> None:
+    older = await publish(session, policy_dir, "alice")
+    edit(policy_dir, LEGEVAKT, EXTRA_PERMISSION)
+    newer = await publish(session, policy_dir, "alice")
+    await approve(session, newer.id, "bob")
+    with pytest.raises(Conflict, match=f"older than the active version v{newer.id}") as refused:
+        await approve(session, older.id, "carol")
+    assert refused.value.field == "version" and older.status == "pending" and newer.status == "active"
 
 
 async def test_active_policy_falls_back_to_working_documents_before_any_approval(

@@ -77,3 +77,36 @@ def test_text_and_json_name_the_versions_and_counts() -> None:
     assert "v1 -> v2" in text and "- journal.note read [care_relation]" in text
     data = result.as_json()
     assert data["impact"] == [{"resource_type": "journal.note", "action": "read", "gained": 0, "lost": 1}]
+
+
+def test_a_role_field_change_without_a_permission_change_is_listed() -> None:
+    old = policy("v1", nurse=[READ])
+    nurse = old.roles["nurse"]
+    widened = CompiledRole(
+        "nurse",
+        "nurse",
+        nurse.permissions,
+        break_glass=True,
+        break_glass_max_minutes=720,
+        address_categories=frozenset({"protected_address"}),
+    )
+    new = CompiledPolicy("v2", {"nurse": widened}, old.resource_types)
+    [change] = diff(old, new, [], now=NOW).roles
+    fields = {f.field: (f.before, f.after) for f in change.fields}
+    assert fields == {
+        "address_access": ([], ["protected_address"]),
+        "break_glass": ({"allowed": False, "max_minutes": 0}, {"allowed": True, "max_minutes": 720}),
+    }
+    assert "address_access" in diff_text(diff(old, new, [], now=NOW))
+
+
+def test_every_changed_file_is_listed_with_its_lines() -> None:
+    same = policy("v1", nurse=[READ])
+    old_files = {"services.yaml": "- id: hfu\n  shielded: true\n", "tests/a.yaml": "cases: []\n"}
+    new_files = {"services.yaml": "- id: hfu\n  shielded: false\n"}
+    result = diff(same, same, [], now=NOW, from_files=old_files, to_files=new_files)
+    assert not result.empty
+    files = {change["path"]: change for change in result.as_json()["files"]}
+    assert files["tests/a.yaml"]["status"] == "removed"
+    assert "-  shielded: true" in files["services.yaml"]["lines"]
+    assert "+  shielded: false" in files["services.yaml"]["lines"]
