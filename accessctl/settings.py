@@ -59,7 +59,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    jwt_issuer: str = "accessctl-dev"
+    jwt_issuer: str = "accessctl-dev"  # auth.keys.DEV_ISSUER: the only issuer the local dev key may sign as
     jwt_audience: str = "accessctl"
     jwt_leeway_s: int = 30
     jwks_file: Path | None = None

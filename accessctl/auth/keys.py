@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,14 @@ from jwt.exceptions import PyJWKError
 from accessctl.errors import InvalidSetting, Unauthenticated
 from accessctl.settings import Settings
 
+log = logging.getLogger(__name__)
+
 JWKS_MIN_REFRESH_S = 30.0
+# A URL-backed key set is fetched again at the first token after this many seconds, so a key the identity provider
+# has withdrawn (a compromised one) stops being trusted without waiting for an unknown kid or a restart.
+JWKS_MAX_AGE_S = 300.0
+# The issuer the local development key signs as; any other issuer needs the identity provider's keys.
+DEV_ISSUER = "accessctl-dev"
 
 
 def _b64url(data: bytes) -> str:
@@ -78,9 +86,14 @@ class KeySet:
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
 
     @classmethod
-    def from_jwks(cls, document: dict[str, Any], url: str | None = None) -> KeySet:
+    def from_jwks(cls, document: Any, url: str | None = None) -> KeySet:
+        """The usable keys of a JWKS document; a document that is no JWKS object is a ValueError."""
+        if not isinstance(document, dict) or not isinstance(document.get("keys", []), list):
+            raise ValueError("a JWKS is a JSON object whose 'keys' is a list")
         keys: dict[str, PyJWK] = {}
         for raw in document.get("keys", []):
+            if not isinstance(raw, dict):
+                continue
             kid = raw.get("kid")
             if not kid or raw.get("kty") not in {"RSA", "EC"}:
                 continue
@@ -89,6 +102,11 @@ class KeySet:
             except PyJWKError:
                 continue
         return cls(keys=keys, url=url, fetched_at=time.monotonic())
+
+    async def keep_fresh(self) -> None:
+        """Fetch a URL-backed set again once it is JWKS_MAX_AGE_S old (a failed fetch keeps the keys we have)."""
+        if self.url and time.monotonic() - self.fetched_at >= JWKS_MAX_AGE_S:
+            await self.refresh()
 
     async def key_for(self, kid: str) -> PyJWK:
         key = self.keys.get(kid)
@@ -132,5 +150,18 @@ async def load_key_set(settings: Settings) -> KeySet:
         key_set = KeySet(keys={}, url=settings.jwks_url)
         await key_set.refresh()
         return key_set
+    if settings.jwt_issuer != DEV_ISSUER:
+        # An issuer of its own means a real identity provider: trusting a key this host made would let anyone who
+        # can read it (or run `accessctl token issue`) mint any scope. An empty JWKS setting lands here too.
+        raise InvalidSetting(
+            "ACCESSCTL_JWKS_URL",
+            f"ACCESSCTL_JWT_ISSUER is {settings.jwt_issuer!r}, but neither ACCESSCTL_JWKS_URL nor ACCESSCTL_JWKS_FILE "
+            f"names its keys; only the development issuer {DEV_ISSUER!r} may use the local development key",
+        )
     dev = DevSigningKey.load_or_create(settings.signing_key_path)
+    log.warning(
+        "trusting the local development signing key %s (no ACCESSCTL_JWKS_URL or ACCESSCTL_JWKS_FILE): "
+        "for development only",
+        settings.signing_key_path,
+    )
     return KeySet.from_jwks({"keys": [dev.public_jwk()]})

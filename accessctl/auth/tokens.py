@@ -83,6 +83,7 @@ class TokenVerifier:
         self._verified: dict[str, tuple[Principal, float, float, int]] = {}
 
     async def verify(self, token: str) -> Principal:
+        await self._keys.keep_fresh()  # before the cache: a remembered token of a withdrawn key is forgotten too
         cached = self._verified.get(token)
         if cached is not None:
             principal, not_before, expires, generation = cached
@@ -136,7 +137,11 @@ class TokenVerifier:
             raise Unauthenticated(f"token lacks the {exc.claim} claim", field=exc.claim) from None
         except jwt.PyJWTError:
             raise Unauthenticated("token signature is not valid", field="signature") from None
-        return Principal(subject=str(claims["sub"]), scopes=_scopes(claims), claims=claims)
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject.strip():
+            # Audit records, four-eyes checks and break-the-glass grants all name the caller by it.
+            raise Unauthenticated("token sub must be a non-empty string", field="sub")
+        return Principal(subject=subject, scopes=_scopes(claims), claims=claims)
 
 
 def _scopes(claims: Mapping[str, Any]) -> frozenset[str]:

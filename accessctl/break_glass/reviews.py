@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accessctl.audit import AuditEvent, actions
 from accessctl.audit.models import AuditEventRow
 from accessctl.audit.sink import AuditSink
+from accessctl.auth.people import same_person
 from accessctl.break_glass.inputs import checked_text
 from accessctl.break_glass.models import REVIEW_OUTCOMES, REVIEW_STATUSES, BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.scope import ReviewerScope
@@ -124,7 +125,7 @@ class ReviewQueue:
         if row is None:
             raise NotFound(f"no break-the-glass grant {grant_id!r} in your scope", field="id")
         grant, review = row
-        if reviewer == grant.user_id:
+        if same_person(reviewer, grant.user_id):
             raise SelfReview("the user who broke the glass cannot review it", field="reviewer")
         if review.status in {"justified", "unjustified"}:
             raise AlreadyReviewed(f"grant {grant_id!r} was already found {review.status}", field="outcome")

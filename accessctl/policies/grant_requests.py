@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
 from accessctl.audit.sink import AuditSink
+from accessctl.auth.people import same_person
 from accessctl.db import serialise, utcnow
 from accessctl.directory.models import Unit, User
 from accessctl.engine.types import CompiledPolicy
 from accessctl.errors import Conflict, InvalidInput, NotFound, SelfApproval
 from accessctl.moments import utc_moment
 from accessctl.policies.audit_hook import record_policy_change
-from accessctl.policies.manual_assignments import ManualGrant, grant, same_person
+from accessctl.policies.manual_assignments import ManualGrant, grant
 from accessctl.policies.models import RoleAssignment, RoleGrantRequest
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
 from accessctl.audit.sink import AuditSink
+from accessctl.auth.people import same_person
 from accessctl.changes import log_change
 from accessctl.db import utcnow
 from accessctl.directory.models import Unit, User
@@ -120,11 +121,6 @@ def _check_people(spec: ManualGrant, granted_by: str) -> None:
         raise SelfApproval("nobody may grant a role to themselves", field="user")
     if same_person(spec.user, spec.approver):
         raise SelfApproval("nobody may approve a role for themselves", field="approver")
-
-
-def same_person(one: str, other: str) -> bool:
-    """User ids are compared as the directory compares user names: ignoring surrounding space and case."""
-    return one.strip().casefold() == other.strip().casefold()
 
 
 async def _audit(audit: AuditSink | None, row: RoleAssignment, actor: str, change: str, version: str | None) -> None:

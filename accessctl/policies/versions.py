@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accessctl.audit import actions
 from accessctl.audit.sink import AuditSink
+from accessctl.auth.people import same_person
 from accessctl.changes import log_change
 from accessctl.db import serialise, utcnow
 from accessctl.engine.types import CompiledPolicy
@@ -155,7 +156,7 @@ async def approve(
     approver = _who(approver, "approver")
     if version.status != "pending":
         raise Conflict(f"{name} is {version.status}; only a pending version can be approved", field="version")
-    if approver == version.author:
+    if same_person(approver, version.author):
         raise SelfApproval(f"{approver} published {name} and cannot also approve it; a second person must")
     active = await active_version(session)
     if active is not None and active.id > version.id:

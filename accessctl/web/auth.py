@@ -58,7 +58,10 @@ def requires(*scopes: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], Base
 
     # Async, though it never awaits: Litestar runs a sync guard in a worker thread, a hop on every request.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        require_scope(connection.user, scopes)
+        user = connection.scope.get("user")
+        if user is None:  # a method the authentication middleware lets by (OPTIONS): no token was checked
+            raise Unauthenticated("this call needs a bearer token", field="authorization")
+        require_scope(user, scopes)
 
     guard.__name__ = "requires_" + "_or_".join(s.replace(":", "_").replace("-", "_") for s in scopes)
     return guard

@@ -223,3 +223,65 @@ async def test_a_tampered_copy_of_a_remembered_token_is_refused(settings: Settin
     ).decode()
     with pytest.raises(Unauthenticated):
         await verifier.verify(f"{header}.{forged_payload}.{signature}")
+
+
+async def test_a_key_withdrawn_from_the_jwks_stops_being_trusted_once_the_set_is_old(
+    settings: Settings, database: Database, jwks_server: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compromised key is withdrawn at the identity provider: tokens it signs are refused without a restart."""
+    from accessctl.auth import keys
+
+    url, document = jwks_server
+    withdrawn, withdrawn_jwk = _rsa_jwk("k-old")
+    document["keys"] = [withdrawn_jwk]
+    app = create_app(Settings(**{**settings.__dict__, "jwks_url": url}), database=database)
+    async with serving(app) as client:
+        token = _rs256(withdrawn, "k-old", settings)
+        assert (await _get(client, token)).status_code == 200
+        document["keys"] = []
+        assert (await _get(client, token)).status_code == 200  # the set is fresh: not fetched again yet
+        monkeypatch.setattr(keys, "JWKS_MAX_AGE_S", 0.0)
+        assert (await _get(client, token)).status_code == 401
+
+
+@pytest.mark.parametrize("document", [[], "keys", {"keys": "none"}, {"keys": ["x", 1]}])
+def test_a_jwks_that_is_no_key_set_object_is_refused_clearly(document: Any) -> None:
+    if isinstance(document, dict) and isinstance(document.get("keys"), list):
+        assert KeySet.from_jwks(document).keys == {}  # entries that are no keys are skipped
+    else:
+        with pytest.raises(ValueError):
+            KeySet.from_jwks(document)
+
+
+async def test_another_issuer_without_its_keys_refuses_to_start_rather_than_trust_the_dev_key(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from accessctl.auth import load_key_set
+    from accessctl.errors import InvalidSetting
+
+    key_path = tmp_path / "dev-key.pem"
+    production = Settings(
+        **{**settings.__dict__, "jwt_issuer": "https://idp.example.org", "jwks_url": None, "dev_key_path": key_path}
+    )
+    with pytest.raises(InvalidSetting) as refused:
+        await load_key_set(production)
+    assert "ACCESSCTL_JWKS_URL" in str(refused.value)
+    assert not key_path.exists()  # no key was made on this host
+
+
+@pytest.mark.parametrize("subject", ["", "  ", 7])
+async def test_a_token_whose_sub_is_empty_or_no_string_is_refused(
+    client: httpx.AsyncClient, settings: Settings, subject: Any
+) -> None:
+    key = DevSigningKey.load_or_create(settings.signing_key_path)
+    claims = {"sub": subject, "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "exp": time.time() + 60}
+    token = jwt.encode(
+        {**claims, "scope": "directory:read"}, key.private_key, algorithm="ES256", headers={"kid": key.kid}
+    )
+    response = await _get(client, token)
+    assert response.status_code == 401, response.text
+
+
+async def test_options_on_a_protected_route_is_401_not_500(client: httpx.AsyncClient) -> None:
+    response = await client.options(PROTECTED)
+    assert response.status_code == 401, response.text
