@@ -110,6 +110,11 @@ class AuditWriter:
         )
 
     @property
+    def running(self) -> bool:
+        """True while the flusher commits what callers queue (readiness reports a stopped writer)."""
+        return self._flusher is not None and not self._flusher.done() and not self._closing
+
+    @property
     def head(self) -> tuple[int, str]:
         """The (seq, hash) of the last committed record of this writer's chain."""
         return self._state.seq, self._state.hash

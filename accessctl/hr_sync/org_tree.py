@@ -81,6 +81,12 @@ def _check_fields(index: int, unit: UnitRecord, at: FieldAt) -> None:
             raise InvalidInput(
                 f"unit {unit.id[:64]}: {attr} is longer than {longest} characters", field=at(index, attr)
             )
+        if value is not None and "\x00" in value:  # PostgreSQL's text holds no NUL
+            raise InvalidInput(f"unit {unit.id[:64]!r}: {attr} contains a NUL character", field=at(index, attr))
+    if unit.parent is not None and "\x00" in unit.parent:
+        raise InvalidInput(f"unit {unit.id[:64]!r}: parent contains a NUL character", field=at(index, "parent"))
+    if any("\x00" in service for service in unit.services or ()):
+        raise InvalidInput(f"unit {unit.id[:64]!r}: a service contains a NUL character", field=at(index, "services"))
 
 
 def tree_order(units: Sequence[UnitRecord], at: FieldAt = in_tree) -> list[UnitRecord]:

@@ -152,6 +152,16 @@ async def serve_evaluation(state: State, scope: HTTPScope, receive: Receive, sen
     observe_request(route, "POST", status, time.perf_counter() - started)
 
 
+async def _refuse_nul(scope: HTTPScope, send: Send) -> None:
+    field = "path" if "\x00" in scope["path"] else "query"
+    body = _ENCODER.encode(error_body("invalid_request", f"the {field} contains a NUL character", field=field))
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 400, "headers": headers}
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)
+
+
 class AccessctlApp(Litestar):
     """Litestar, with a POST to an evaluation route served by `serve_evaluation` before routing."""
 
@@ -160,6 +170,10 @@ class AccessctlApp(Litestar):
     ) -> None:
         if scope["type"] == ScopeType.HTTP:
             http = cast(HTTPScope, scope)
+            if "\x00" in http["path"] or b"%00" in http["query_string"]:
+                # No id or filter holds a NUL, and PostgreSQL's text cannot: refused here, once for every route.
+                await _refuse_nul(http, cast(Send, send))
+                return
             if http["method"] == "POST" and http["path"] in EVALUATION_ROUTES:
                 await serve_evaluation(self.state, http, cast(Receive, receive), cast(Send, send))
                 return

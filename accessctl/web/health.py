@@ -22,7 +22,7 @@ def live() -> dict[str, str]:
 
 @get("/health/ready", tags=["health"])
 async def ready(state: State) -> Response[dict[str, Any]]:
-    """The database answers and its schema is at the migrations' head."""
+    """The database answers, its schema is at the migrations' head, the audit writer runs and the engine is loaded."""
     database: Database = state.database
     head: str = state.migration_head
     try:
@@ -36,6 +36,10 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     if current != head:
         reason = f"database schema at {current or 'none'}, migrations at {head}; run `accessctl db upgrade`"
         return Response({"status": "unavailable", "reason": reason}, status_code=503)
+    writer = getattr(state, "audit_writer", None)
+    if writer is not None and not writer.running:
+        # Every decision about a patient waits for its audit record: without the writer they all answer 503.
+        return Response({"status": "unavailable", "reason": "audit writer is not running"}, status_code=503)
     point: DecisionPoint = state.decision_point
     if not point.ready:
         return Response(

@@ -38,6 +38,26 @@ def decode_cursor(cursor: str | None) -> Any:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested deep
         raise InvalidInput("cursor is not one this service issued", field="cursor") from None
+    if not _storable(position):
+        raise InvalidInput("cursor is not one this service issued", field="cursor")
+    return position
+
+
+def _storable(value: Any) -> bool:
+    """False for text no database column holds: a NUL (PostgreSQL) or a lone surrogate ("\\ud800", not UTF-8)."""
+    if isinstance(value, str):
+        return "\x00" not in value and (value.isascii() or _encodes(value))
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -118,7 +118,10 @@ async def test_unknown_id_is_404_naming_the_id(client: httpx.AsyncClient, token:
         ("limit=ten", "limit"),
         ("cursor=%%%", "cursor"),
         ("cursor=MTIz", "cursor"),
+        ("cursor=Ilx1ZDgwMCI", "cursor"),  # the JSON string "\ud800": a lone surrogate, no UTF-8 text
+        ("cursor=ImFcdTAwMDAi", "cursor"),  # the JSON string "a\u0000": PostgreSQL's text holds no NUL
         ("status=on-leave", "status"),
+        ("organisation=a%00b", "query"),  # refused at the edge, for every route
     ],
 )
 async def test_bad_parameters_are_400_naming_the_field(
@@ -128,3 +131,9 @@ async def test_bad_parameters_are_400_naming_the_field(
     assert response.status_code == 400, response.text
     assert response.json()["field"] == field
     assert response.json()["code"] == "invalid_request"
+
+
+async def test_a_nul_in_the_path_is_400_naming_it(client: httpx.AsyncClient, token: TokenFactory) -> None:
+    response = await client.get("/v1/users/a%00b", headers=bearer(token("directory:read")))
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "path"

@@ -23,6 +23,15 @@ async def test_ready_when_database_is_at_head(client: httpx.AsyncClient) -> None
     assert response.json()["status"] == "ok"
 
 
+async def test_ready_is_503_while_the_audit_writer_is_not_running(client: httpx.AsyncClient, app: Litestar) -> None:
+    """Every decision about a patient waits for its audit record: without the writer the process serves none."""
+    writer = app.state.audit_writer
+    await writer.close()
+    response = await client.get("/health/ready")
+    assert response.status_code == 503, response.text
+    assert response.json()["reason"] == "audit writer is not running"
+
+
 async def test_ready_is_503_with_reason_when_schema_is_not_migrated(settings: Settings, tmp_path: object) -> None:
     url = f"sqlite+aiosqlite:///{settings.data_dir / 'empty.db'}"
     database = Database.from_settings(Settings(data_dir=settings.data_dir, database_url=Secret(url)))

@@ -59,6 +59,9 @@ async def test_put_tree_is_idempotent_and_removes_units_left_out(
     assert units == {"fjordby", "fjordby.legevakt"}
 
 
+NUL_SERVICE = {"id": "a", "name": "A", "parent": "fjordby", "services": ["leg\x00evakt"]}
+
+
 @pytest.mark.usefixtures("org")
 @pytest.mark.parametrize(
     ("body", "field", "named"),
@@ -67,6 +70,12 @@ async def test_put_tree_is_idempotent_and_removes_units_left_out(
         (tree({"id": "a", "name": "A", "parent": "nowhere"}), "units[0].parent", "nowhere"),
         (tree(ROOT, number="123456789"), "org_number", "123456789"),
         (tree(ROOT, ROOT), "units[1].id", "fjordby"),
+        (tree({**ROOT, "name": "Fjord\x00by"}), "units[0].name", "fjordby"),  # PostgreSQL's text holds no NUL
+        (
+            tree(ROOT, {"id": "a", "name": "A", "parent": "fjordby", "services": ["leg\x00evakt"]}),
+            "units[1].services",
+            "a",
+        ),
     ],
 )
 async def test_bad_tree_is_refused_naming_the_record_and_nothing_is_written(
