@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from accessctl.audit.chain import canonical_json, iso_utc
 from accessctl.errors import InvalidInput, InvalidSetting
+from accessctl.secret_files import write_once
 from accessctl.settings import Settings
 
 
@@ -72,10 +72,7 @@ class CheckpointSigner:
             pem = key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
+            write_once(path, pem)  # another worker may have made it first: the file is the key
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
             raise InvalidSetting("ACCESSCTL_AUDIT_SIGNING_KEY_PATH", f"{path} is not an Ed25519 private key")

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
 from accessctl.errors import InvalidSetting, Unauthenticated
+from accessctl.secret_files import write_once
 from accessctl.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,20 +44,16 @@ class DevSigningKey:
 
     @classmethod
     def load_or_create(cls, path: Path) -> DevSigningKey:
-        if path.exists():
-            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            if not isinstance(loaded, ec.EllipticCurvePrivateKey):
-                raise InvalidSetting("ACCESSCTL_DEV_KEY_PATH", f"{path} is not an EC private key")
-            key = loaded
-        else:
-            key = ec.generate_private_key(ec.SECP256R1())
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pem = key.private_bytes(
+        if not path.exists():
+            made = ec.generate_private_key(ec.SECP256R1())
+            pem = made.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
+            write_once(path, pem)  # another worker may have made it first: the file is the key
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+            raise InvalidSetting("ACCESSCTL_DEV_KEY_PATH", f"{path} is not an EC private key")
+        key = loaded
         der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         return cls(private_key=key, kid="dev-" + _b64url(hashlib.sha256(der).digest())[:16])
 
