@@ -16,12 +16,10 @@ from accessctl.audit import actions
 from accessctl.audit.sink import AuditSink
 from accessctl.auth.people import same_person
 from accessctl.db import serialise, utcnow
-from accessctl.directory.models import Unit, User
 from accessctl.engine.types import CompiledPolicy
-from accessctl.errors import Conflict, InvalidInput, NotFound, SelfApproval
-from accessctl.moments import utc_moment
+from accessctl.errors import Conflict, NotFound, SelfApproval
 from accessctl.policies.audit_hook import record_policy_change
-from accessctl.policies.manual_assignments import ManualGrant, grant
+from accessctl.policies.manual_assignments import ManualGrant, checked_grant, grant
 from accessctl.policies.models import RoleAssignment, RoleGrantRequest
 
 
@@ -47,17 +45,9 @@ async def ask_grant(
     """Store a pending grant request; checked now as the grant will be, so a bad one is refused at once."""
     if same_person(asked.user, requested_by):
         raise SelfApproval("nobody may ask for a role for themselves", field="user")
-    valid_from, valid_to = utc_moment(asked.valid_from, "valid_from"), utc_moment(asked.valid_to, "valid_to")
-    if valid_to <= valid_from:
-        raise InvalidInput("valid_to must be after valid_from", field="valid_to")
-    if valid_to <= utcnow():
-        raise InvalidInput("valid_to must be in the future", field="valid_to")
-    if asked.role not in policy.roles:
-        raise InvalidInput(f"role {asked.role!r} is not in the active policy {policy.version}", field="role")
-    if await session.get(User, asked.user) is None:
-        raise InvalidInput(f"no user {asked.user!r}", field="user")
-    if await session.get(Unit, asked.unit) is None:
-        raise InvalidInput(f"no unit {asked.unit!r}", field="unit")
+    valid_from, valid_to = await checked_grant(
+        session, policy, user=asked.user, role=asked.role, unit=asked.unit, window=(asked.valid_from, asked.valid_to)
+    )
     row = RoleGrantRequest(
         user_id=asked.user,
         role_id=asked.role,

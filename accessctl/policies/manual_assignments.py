@@ -42,19 +42,10 @@ async def grant(
 ) -> RoleAssignment:
     """Add a manual assignment; the caller, the approver and the user must be three different people."""
     _check_people(spec, granted_by)
-    spec = replace(
-        spec, valid_from=utc_moment(spec.valid_from, "valid_from"), valid_to=utc_moment(spec.valid_to, "valid_to")
+    valid_from, valid_to = await checked_grant(
+        session, policy, user=spec.user, role=spec.role, unit=spec.unit, window=(spec.valid_from, spec.valid_to)
     )
-    if spec.valid_to <= spec.valid_from:
-        raise InvalidInput("valid_to must be after valid_from", field="valid_to")
-    if spec.valid_to <= utcnow():
-        raise InvalidInput("valid_to must be in the future", field="valid_to")
-    if spec.role not in policy.roles:
-        raise InvalidInput(f"role {spec.role!r} is not in the active policy {policy.version}", field="role")
-    if await session.get(User, spec.user) is None:
-        raise InvalidInput(f"no user {spec.user!r}", field="user")
-    if await session.get(Unit, spec.unit) is None:
-        raise InvalidInput(f"no unit {spec.unit!r}", field="unit")
+    spec = replace(spec, valid_from=valid_from, valid_to=valid_to)
     if await session.get(Role, spec.role) is None:
         await sync_roles(session, policy)
     row = RoleAssignment(
@@ -73,6 +64,31 @@ async def grant(
     await log_change(session, "user", spec.user)
     await _audit(audit, row, granted_by, "granted", policy.version)
     return row
+
+
+async def checked_grant(
+    session: AsyncSession,
+    policy: CompiledPolicy,
+    *,
+    user: str,
+    role: str,
+    unit: str,
+    window: tuple[datetime, datetime],
+) -> tuple[datetime, datetime]:
+    """The window in UTC, once the user, the unit and the active policy's role exist and the window is one a manual
+    grant may have (ending after it starts, and in the future); a 400 naming the field otherwise."""
+    valid_from, valid_to = utc_moment(window[0], "valid_from"), utc_moment(window[1], "valid_to")
+    if valid_to <= valid_from:
+        raise InvalidInput("valid_to must be after valid_from", field="valid_to")
+    if valid_to <= utcnow():
+        raise InvalidInput("valid_to must be in the future", field="valid_to")
+    if role not in policy.roles:
+        raise InvalidInput(f"role {role!r} is not in the active policy {policy.version}", field="role")
+    if await session.get(User, user) is None:
+        raise InvalidInput(f"no user {user!r}", field="user")
+    if await session.get(Unit, unit) is None:
+        raise InvalidInput(f"no unit {unit!r}", field="unit")
+    return valid_from, valid_to
 
 
 async def revoke(session: AsyncSession, assignment_id: int, *, actor: str, audit: AuditSink | None = None) -> None:
