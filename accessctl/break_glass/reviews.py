@@ -12,10 +12,10 @@ from accessctl.audit import AuditEvent, actions
 from accessctl.audit.models import AuditEventRow
 from accessctl.audit.sink import AuditSink
 from accessctl.auth.people import same_person
-from accessctl.break_glass.inputs import checked_text
 from accessctl.break_glass.models import REVIEW_OUTCOMES, REVIEW_STATUSES, BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.scope import ReviewerScope
 from accessctl.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accessctl.inputs import checked_text
 
 # Where a page ended: (granted_at, grant id); the queue runs oldest first, so what is most overdue comes first.
 QueuePosition = tuple[datetime, str]

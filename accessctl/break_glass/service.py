@@ -14,7 +14,6 @@ from accessctl.audit import AuditEvent, actions
 from accessctl.audit.events import MAX_LENGTHS
 from accessctl.audit.sink import AuditSink
 from accessctl.break_glass.eligibility import BreakGlassRefused, Eligibility, eligibility
-from accessctl.break_glass.inputs import checked_text
 from accessctl.break_glass.models import BreakGlassGrant, BreakGlassReview
 from accessctl.break_glass.outbox import GRANT_MADE, enqueue, grant_summary
 from accessctl.break_glass.reasons import ReasonCatalogue, ReasonCode
@@ -23,6 +22,7 @@ from accessctl.db import serialise
 from accessctl.engine import Engine
 from accessctl.errors import InvalidInput, NotFound
 from accessctl.identifiers import is_valid_national_id
+from accessctl.inputs import checked_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from accessctl.context.models import BLOCK_CATEGORIES, CARE_RELATION_KINDS
 from accessctl.errors import InvalidInput
 from accessctl.identifiers import is_valid_national_id
+from accessctl.inputs import checked_text
 from accessctl.moments import utc_moment
 
 MAX_ID_LENGTH = 64
@@ -78,10 +79,13 @@ def check_window(valid_from: datetime, valid_to: datetime | None, prefix: str = 
 
 
 def check_reference(value: str | None, field: str) -> None:
-    """A user or unit id as the directory spells them: at most MAX_ID_LENGTH characters, no NUL (which
-    PostgreSQL's text cannot hold: the lookup would fail instead of answering "no such unit")."""
-    if value is not None and (not value or len(value) > MAX_ID_LENGTH or "\x00" in value):
-        raise InvalidInput(f"{field} must be 1 to {MAX_ID_LENGTH} characters without NUL", field=field)
+    """A user or unit id as the directory spells them: 1 to MAX_ID_LENGTH characters, no NUL (which PostgreSQL's
+    text cannot hold: the lookup would fail instead of answering "no such unit")."""
+    if value is None:
+        return
+    if not value:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    checked_text(value, field, longest=MAX_ID_LENGTH)
 
 
 def check_id(value: str, field: str = "id") -> None:
