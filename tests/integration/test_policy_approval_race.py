@@ -8,49 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from accessctl import migrate
-from accessctl.db import make_engine
 from accessctl.errors import Conflict
 from accessctl.policies.models import PolicyVersion
 from accessctl.policies.versions import approve, publish
-from tests.databases import fresh_postgres
 from tests.policy_copies import copy_policies
 
 SERVER = os.environ.get("ACCESSCTL_TEST_DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(not SERVER.startswith("postgresql"), reason="needs PostgreSQL (row visibility)")
 
 
-@pytest.fixture
-def own_database() -> Iterator[str]:
-    """A database of this test's own: the sessions below commit for real, on separate connections."""
-    with fresh_postgres(SERVER) as url:
-        migrate.upgrade(url, quiet=True)
-        yield url
-
-
-@pytest.fixture
-async def sessions(own_database: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(own_database)
-    try:
-        yield async_sessionmaker(engine, expire_on_commit=False)
-    finally:
-        await engine.dispose()
-
-
 async def test_a_second_approval_at_the_same_time_is_a_conflict_and_the_first_stands(
-    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    committed_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    async with sessions() as author:
+    async with committed_sessions() as author:
         version_id = (await publish(author, copy_policies(tmp_path), "alice")).id
         await author.commit()
-    async with sessions() as first, sessions() as second:
+    async with committed_sessions() as first, committed_sessions() as second:
         await approve(first, version_id, "bob")
         racing = asyncio.create_task(approve(second, version_id, "carol"))
         await asyncio.sleep(0.5)
@@ -58,6 +37,6 @@ async def test_a_second_approval_at_the_same_time_is_a_conflict_and_the_first_st
         await first.commit()
         with pytest.raises(Conflict, match="active"):
             await racing
-    async with sessions() as reader:
+    async with committed_sessions() as reader:
         [(status, approved_by)] = (await reader.execute(select(PolicyVersion.status, PolicyVersion.approved_by))).all()
     assert (status, approved_by) == ("active", "bob")
